@@ -1,0 +1,41 @@
+"""Dependency aliases for routes (the full-stack-fastapi-template pattern)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from psycopg_pool import ConnectionPool
+
+from app.config import Settings
+from app.embedding.loader import ModelHolder
+from app.search import SearchService
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    pool: ConnectionPool
+    models: ModelHolder
+    search: SearchService
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.hybrid
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_settings_dep(state: StateDep) -> Settings:
+    return state.settings
+
+
+def get_service(state: StateDep) -> SearchService:
+    return state.search
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ServiceDep = Annotated[SearchService, Depends(get_service)]

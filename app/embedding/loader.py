@@ -1,0 +1,113 @@
+"""Choose and load the configured embedder once per process; keep its state for health and search."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from app.config import Settings
+from app.embedding.base import Embedder
+from app.errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def backend_for(model: str, backend: str) -> str:
+    """`auto`: a directory in sentence-transformers layout uses that library, anything else bge-m3."""
+    if backend != "auto":
+        return backend
+    path = Path(model)
+    if path.is_dir() and (
+        (path / "modules.json").exists() or (path / "config_sentence_transformers.json").exists()
+    ):
+        return "sentence-transformers"
+    return "bge-m3"
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """Load the configured model (may take long, may raise: callers decide what degraded means)."""
+    kind = backend_for(settings.embedding_model, settings.embedding_backend)
+    args = (
+        settings.embedding_model,
+        settings.embedding_device,
+        settings.embedding_batch_size,
+        settings.embedding_max_length,
+    )
+    if kind == "sentence-transformers":
+        from app.embedding.sentence_transformer import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(*args)
+    from app.embedding.bge_m3 import BGEM3Embedder
+
+    return BGEM3Embedder(*args)
+
+
+class ModelHolder:
+    """The process's one embedder: loading, ready, or failed with a reason (never raises on load)."""
+
+    def __init__(self, loader: Callable[[], Embedder], verify: Callable[[Embedder], None] | None = None):
+        self._loader = loader
+        self._verify = verify
+        self._embedder: Embedder | None = None
+        self._error: str | None = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Load in a background thread so the service answers (keyword search) while the model loads."""
+        self._thread = threading.Thread(target=self.load, name="model-loader", daemon=True)
+        self._thread.start()
+
+    def load(self) -> None:
+        try:
+            embedder = self._loader()
+            if self._verify is not None:
+                self._verify(embedder)
+            self._embedder = embedder
+        except Exception as exc:  # any failure means "degraded", with the reason kept for /ready
+            log.warning("embedding model unavailable: %s", exc)
+            self._error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def status(self) -> str:
+        if not self._done.is_set():
+            return "loading"
+        return "ready" if self._embedder is not None else "failed"
+
+    @property
+    def reason(self) -> str | None:
+        if not self._done.is_set():
+            return "the embedding model is still loading"
+        return self._error
+
+    def get(self) -> Embedder:
+        """The loaded embedder, or ModelUnavailable saying why there is none."""
+        if self._embedder is None:
+            raise ModelUnavailable(self.reason or "the embedding model is not loaded")
+        return self._embedder
+
+    @classmethod
+    def ready(cls, embedder: Embedder) -> ModelHolder:
+        """A holder around an embedder that is already loaded (tests, CLI)."""
+        holder = cls(lambda: embedder)
+        holder.load()
+        return holder
+
+    @classmethod
+    def unavailable(cls, reason: str) -> ModelHolder:
+        """A holder that has no model, for runs that must not load one (keyword-only CLI searches)."""
+        holder = cls(lambda: load_nothing(reason))
+        holder._error = reason
+        holder._done.set()
+        return holder
+
+
+def load_nothing(reason: str) -> Embedder:
+    raise ModelUnavailable(reason)

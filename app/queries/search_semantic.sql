@@ -1,0 +1,1 @@
+SELECT * FROM search.semantic(%(embedding)s::vector, %(limit)s, %(offset)s, %(terms)s::text[])

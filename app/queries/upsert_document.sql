@@ -1,0 +1,16 @@
+INSERT INTO public.documents
+    (external_id, title, body, url, metadata, tsv, doc_len, embedding, content_hash)
+VALUES
+    (%(external_id)s, %(title)s, %(body)s, %(url)s, %(metadata)s, %(tsv)s::tsvector, %(doc_len)s,
+     %(embedding)s, %(content_hash)s)
+ON CONFLICT (external_id) DO UPDATE SET
+    title = EXCLUDED.title,
+    body = EXCLUDED.body,
+    url = EXCLUDED.url,
+    metadata = EXCLUDED.metadata,
+    tsv = EXCLUDED.tsv,
+    doc_len = EXCLUDED.doc_len,
+    embedding = EXCLUDED.embedding,
+    content_hash = EXCLUDED.content_hash,
+    updated_at = now()
+RETURNING id

@@ -1,0 +1,162 @@
+"""One search: validate, tokenise, embed (off the event loop), call the `search.*` SQL function.
+
+The API and the CLI both come through here, and here only calls the SQL functions analysts call,
+so psql, the CLI and HTTP always agree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from app.config import Settings
+from app.db import query
+from app.embedding.loader import ModelHolder
+from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
+from app.text import query_terms
+
+
+class Mode(StrEnum):
+    hybrid = "hybrid"
+    keyword = "keyword"
+    semantic = "semantic"
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str
+    mode: Mode = Mode.hybrid
+    limit: int = 10
+    offset: int = 0
+    rrf_k: int | None = None
+    keyword_weight: float = 1.0
+    semantic_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    url: str | None
+    snippet: str
+    score: float
+    keyword_rank: int | None
+    keyword_score: float | None
+    semantic_rank: int | None
+    semantic_score: float | None
+    metadata: dict[str, Any]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    mode: Mode
+    terms: list[str]
+    limit: int
+    offset: int
+    hits: list[Hit]
+    degraded: bool = False
+    degraded_reason: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    fusion: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class SearchService:
+    def __init__(self, pool: ConnectionPool, models: ModelHolder, settings: Settings) -> None:
+        self.pool = pool
+        self.models = models
+        self.settings = settings
+
+    def validate(self, req: SearchRequest) -> None:
+        s = self.settings
+        if not req.q.strip():
+            raise EmptyQuery("the query is empty")
+        if len(req.q) > s.max_query_chars:
+            raise InvalidQuery(f"the query is longer than {s.max_query_chars} characters")
+        if not 1 <= req.limit <= s.max_limit:
+            raise InvalidQuery(f"limit must be between 1 and {s.max_limit}")
+        if not 0 <= req.offset <= s.max_offset:
+            raise InvalidQuery(f"offset must be between 0 and {s.max_offset}")
+        if req.rrf_k is not None and req.rrf_k < 1:
+            raise InvalidQuery("rrf_k must be at least 1")
+        if req.keyword_weight < 0 or req.semantic_weight < 0:
+            raise InvalidQuery("leg weights must not be negative")
+
+    def search(self, req: SearchRequest) -> SearchResult:
+        """Run one search. Raises InvalidQuery/EmptyQuery for bad input, ModelUnavailable in semantic
+        mode without a model; hybrid without a model answers from the keyword leg, marked degraded."""
+        self.validate(req)
+        started = time.perf_counter()
+        terms = query_terms(req.q)
+        timings: dict[str, float] = {"tokenize": _ms(started)}
+        result = SearchResult(req.q, req.mode, terms, req.limit, req.offset, [], timings_ms=timings)
+
+        embedding: np.ndarray | None = None
+        if req.mode is not Mode.keyword:
+            try:
+                t0 = time.perf_counter()
+                embedding = self.models.get().encode([req.q])[0]
+                timings["embed"] = _ms(t0)
+            except ModelUnavailable as exc:
+                if req.mode is Mode.semantic:
+                    raise
+                result.degraded = True
+                result.degraded_reason = f"semantic leg unavailable, keyword results only: {exc}"
+        if not terms and embedding is None:
+            raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
+
+        params = self._params(req, terms, embedding)
+        result.fusion = self._fusion(req, params)
+        t0 = time.perf_counter()
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(query(f"search_{req.mode.value}"), params).fetchall()
+        timings["database"] = _ms(t0)
+        timings["total"] = _ms(started)
+        result.hits = [Hit(**{**row, "metadata": row["metadata"] or {}}) for row in rows]
+        return result
+
+    def _params(self, req: SearchRequest, terms: list[str], embedding: np.ndarray | None) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "terms": terms,
+            "embedding": embedding,
+            "limit": req.limit,
+            "offset": req.offset,
+            "rrf_k": req.rrf_k or s.rrf_k,
+            "keyword_weight": req.keyword_weight,
+            "semantic_weight": req.semantic_weight if embedding is not None else 0.0,
+            "leg_window": s.leg_window,
+            "k1": s.bm25_k1,
+            "b": s.bm25_b,
+        }
+
+    @staticmethod
+    def _fusion(req: SearchRequest, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters that produced the scores, so every hit can be explained."""
+        if req.mode is Mode.keyword:
+            return {"method": "bm25", "k1": params["k1"], "b": params["b"]}
+        if req.mode is Mode.semantic:
+            return {"method": "cosine"}
+        window = max(params["leg_window"], 2 * (req.offset + req.limit))
+        return {
+            "method": "rrf",
+            "k": params["rrf_k"],
+            "keyword_weight": params["keyword_weight"],
+            "semantic_weight": params["semantic_weight"],
+            "leg_window": window,
+            "k1": params["k1"],
+            "b": params["b"],
+        }
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 3)

@@ -1,0 +1,103 @@
+"""Writes and reads of documents, always through the SQL in app/queries (parameters, never formatting).
+
+Every write keeps the row, its tsvector, its vector and the BM25 statistics in one transaction: the
+postings are replaced here, and the statistics triggers (sql/0001_search.sql) follow them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from app.db import query
+from app.embedding.base import Embedder
+from app.errors import ModelMismatch
+from app.ingest.documents import AnalyzedDocument
+
+MODEL_MISMATCH_SQLSTATE = "HS001"
+
+
+def register_model(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
+    """Record the model on first use; ModelMismatch if the database's vectors come from another one."""
+    try:
+        with conn.transaction():
+            conn.execute(query("register_model"), {"name": embedder.name, "dim": embedder.dim})
+    except psycopg.Error as exc:
+        if exc.sqlstate == MODEL_MISMATCH_SQLSTATE:
+            raise ModelMismatch(exc.diag.message_primary or str(exc)) from exc
+        raise
+
+
+def model_mismatch(conn: psycopg.Connection[Any], name: str, dim: int) -> str | None:
+    """Why `name`/`dim` cannot be used with this database, or None when it can (nothing recorded yet too)."""
+    row = conn.execute(query("recorded_model")).fetchone()
+    if row is None or (row[0] == name and row[1] == dim):
+        return None
+    return (
+        f"embedding model mismatch: the database holds {row[1]}-d vectors from {row[0]}, "
+        f"but the configured model is {name} ({dim}-d)"
+    )
+
+
+def existing_hashes(conn: psycopg.Connection[Any], ids: Sequence[str]) -> dict[str, str]:
+    rows = conn.execute(query("existing_hashes"), {"ids": list(ids)}).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def write_documents(
+    conn: psycopg.Connection[Any], docs: Sequence[AnalyzedDocument], vectors: np.ndarray | None
+) -> list[int]:
+    """Upsert `docs` (unique ids) with their vectors and postings inside the caller's transaction."""
+    sql = query("upsert_document")
+    doc_ids: list[int] = []
+    with conn.cursor() as cur:
+        for i, a in enumerate(docs):
+            d = a.doc
+            cur.execute(
+                sql,
+                {
+                    "external_id": d.external_id,
+                    "title": d.title,
+                    "body": d.body,
+                    "url": d.url,
+                    "metadata": Jsonb(d.metadata),
+                    "tsv": a.tsvector,
+                    "doc_len": a.doc_len,
+                    "embedding": None if vectors is None else vectors[i],
+                    "content_hash": d.content_hash,
+                },
+            )
+            row = cur.fetchone()
+            assert row is not None
+            doc_ids.append(int(row[0]))
+        cur.execute(query("delete_postings"), {"doc_ids": doc_ids})
+        terms: list[str] = []
+        posting_ids: list[int] = []
+        tfs: list[int] = []
+        dls: list[int] = []
+        for doc_id, a in zip(doc_ids, docs, strict=True):
+            for term, tf in a.term_freqs.items():
+                terms.append(term)
+                posting_ids.append(doc_id)
+                tfs.append(tf)
+                dls.append(a.doc_len)
+        if terms:
+            cur.execute(
+                query("insert_postings"), {"terms": terms, "doc_ids": posting_ids, "tfs": tfs, "dls": dls}
+            )
+    return doc_ids
+
+
+def get_document(conn: psycopg.Connection[Any], external_id: str) -> dict[str, Any] | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query("get_document"), {"id": external_id}).fetchone()
+
+
+def delete_document(conn: psycopg.Connection[Any], external_id: str) -> bool:
+    """Delete a document; its postings cascade and the triggers update the statistics."""
+    return conn.execute(query("delete_document"), {"id": external_id}).fetchone() is not None

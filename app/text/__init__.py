@@ -1,0 +1,6 @@
+"""Text analysis shared by ingest and query time: normalisation, jieba tokens, tsvector literals."""
+
+from app.text.tokenizer import Token, document_tokens, normalize, query_terms, term_frequencies
+from app.text.tsvector import tsvector_literal
+
+__all__ = ["Token", "document_tokens", "normalize", "query_terms", "term_frequencies", "tsvector_literal"]

