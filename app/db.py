@@ -34,6 +34,19 @@ def embedded_database_url(home: Path) -> str:
     return str(server.get_uri())
 
 
+def release_embedded() -> None:
+    """Let go of the embedded servers this process started; the last user stops the server.
+
+    pgserver does this at exit too, but uvicorn re-raises SIGTERM after its shutdown, which skips
+    atexit handlers, so `serve` calls this from the app's shutdown.
+    """
+    with _embedded_lock:
+        servers = list(_embedded_servers.values())
+        _embedded_servers.clear()
+    for server in servers:
+        server.cleanup()
+
+
 def resolve_database_url(settings: Settings) -> str:
     """DATABASE_URL as given, else the embedded server's URL (a Unix socket inside the data folder)."""
     if settings.database_url:

@@ -15,7 +15,7 @@ from app import __version__, store
 from app.api.deps import AppState
 from app.api.routes import documents, health, search
 from app.config import Settings, get_settings
-from app.db import open_pool, resolve_database_url
+from app.db import open_pool, release_embedded, resolve_database_url
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder, load_embedder
 from app.errors import (
@@ -73,6 +73,7 @@ def create_app(
         finally:
             if own_pool:
                 the_pool.close()
+            release_embedded()
 
     app = FastAPI(
         title="hybrid-search",

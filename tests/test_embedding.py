@@ -1,0 +1,58 @@
+"""Embedders: bge-m3's real loading code on a tiny random model; a real model for real semantics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from app.config import Settings
+from app.embedding.base import Embedder, l2_normalize
+from app.embedding.loader import ModelHolder, backend_for, load_embedder
+
+
+def test_tiny_bge_m3_loads_through_flagembedding_by_path(tiny_m3: Embedder, tiny_m3_path: Path) -> None:
+    from FlagEmbedding import BGEM3FlagModel
+
+    assert isinstance(tiny_m3._model, BGEM3FlagModel)  # type: ignore[attr-defined]
+    assert tiny_m3.dim == 32
+    vecs = tiny_m3.encode(["北京", "hybrid search"])
+    assert vecs.shape == (2, 32)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert backend_for(str(tiny_m3_path), "auto") == "bge-m3"
+
+
+def test_vector_alone_equals_vector_inside_padded_batch(tiny_m3: Embedder) -> None:
+    text = "北京"
+    longer = ["混合检索结合关键词与语义向量。" * 6, "Hybrid search fuses BM25 and dense vectors " * 5]
+    alone = tiny_m3.encode([text])[0]
+    batch = tiny_m3.encode([longer[0], text, longer[1]])
+    assert np.abs(alone - batch[1]).max() <= 1e-5
+
+
+def test_settings_select_sentence_transformers_for_its_layout(minilm_path: Path, tmp_path: Path) -> None:
+    assert backend_for(str(minilm_path), "auto") == "sentence-transformers"
+    embedder = load_embedder(Settings(embedding_model=str(minilm_path), hybrid_search_home=tmp_path))
+    assert embedder.dim == 384
+
+
+def test_real_model_puts_similar_meanings_close(minilm: Embedder) -> None:
+    a, b, c = minilm.encode(["a bike for small children", "a bicycle for kids", "stock market crash"])
+    assert float(a @ b) > float(a @ c) + 0.2
+    assert np.isclose(float(np.linalg.norm(a)), 1.0, atol=1e-5)
+
+
+def test_model_holder_reports_failure_without_raising(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    holder = ModelHolder(
+        lambda: load_embedder(Settings(embedding_model=str(missing), hybrid_search_home=tmp_path))
+    )
+    holder.start()
+    assert holder.wait(60)
+    assert holder.status == "failed"
+    assert holder.reason
+
+
+def test_l2_normalize_keeps_zero_rows() -> None:
+    out = l2_normalize([[3.0, 4.0], [0.0, 0.0]])
+    assert np.allclose(out, [[0.6, 0.8], [0.0, 0.0]])

@@ -1,0 +1,136 @@
+"""Ingest: every format, field mapping, bad lines reported with line numbers, unchanged docs skipped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from psycopg_pool import ConnectionPool
+
+from app import cli, store
+from app.config import Settings
+from app.embedding.base import Embedder
+from app.errors import InvalidDocument
+from app.ingest.documents import FieldMap, document_from_record
+from app.ingest.pipeline import ingest
+from app.ingest.readers import read_records
+from tests.conftest import SHARED_DATA, CountingEmbedder
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_jsonl_bad_lines_are_reported_and_good_lines_stored(
+    tmp_path: Path, pool: ConnectionPool, tiny_m3: Embedder
+) -> None:
+    f = write(
+        tmp_path / "docs.jsonl",
+        '{"_id": "a", "title": "北京", "text": "北京是中国的首都"}\n'
+        "{not json\n"
+        "\n"
+        '{"_id": "b", "text": ""}\n'
+        '["an", "array"]\n'
+        '{"_id": "c", "text": "上海是最大的城市", "tags": ["city"]}\n',
+    )
+    report = ingest(pool, tiny_m3, read_records(f), FieldMap())
+    assert report.written == 2
+    assert [(b.line, b.error.split(":")[0]) for b in report.bad] == [
+        (2, "invalid JSON"),
+        (4, "no text"),
+        (5, "expected a JSON object, got list"),
+    ]
+    with pool.connection() as conn:
+        doc = store.get_document(conn, "c")
+    assert doc is not None and doc["metadata"] == {"tags": ["city"]} and doc["has_embedding"]
+
+
+def test_json_array_csv_and_beir_folder(tmp_path: Path) -> None:
+    arr = write(
+        tmp_path / "bikes.json", json.dumps([{"model": "Jigger", "description": "kids bike", "price": 270}])
+    )
+    recs = list(read_records(arr))
+    doc = document_from_record(
+        recs[0].record, FieldMap(title_field="model", text_field="description"), "bikes:1"
+    )
+    assert (doc.external_id, doc.title, doc.body, doc.metadata) == (
+        "bikes:1",
+        "Jigger",
+        "kids bike",
+        {"price": 270},
+    )
+
+    csv_file = write(tmp_path / "d.csv", 'id,title,body\n1,"A, title","multi\nline body"\n2,B\n3,C,c,extra\n')
+    rows = list(read_records(csv_file))
+    assert rows[0].record == {"id": "1", "title": "A, title", "body": "multi\nline body"}
+    assert rows[0].line == 3  # the line where the record ends
+    assert rows[1].record == {"id": "2", "title": "B"}
+    assert rows[2].error is not None and rows[2].line == 5
+
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    write(beir / "corpus.jsonl", '{"_id": "x1", "title": "t", "text": "body"}\n')
+    assert [r.record["_id"] for r in read_records(beir)] == ["x1"]
+    with pytest.raises(InvalidDocument):
+        list(read_records(tmp_path / "missing.jsonl"))
+
+
+def test_explicit_fields_must_exist() -> None:
+    with pytest.raises(InvalidDocument, match="missing id field"):
+        document_from_record({"text": "x"}, FieldMap(id_field="key"), "f:1")
+    with pytest.raises(InvalidDocument, match="missing text field"):
+        document_from_record({"id": "1", "body": "x"}, FieldMap(text_field="content"), "f:1")
+
+
+def test_unchanged_documents_are_not_re_embedded(
+    tmp_path: Path, pool: ConnectionPool, tiny_m3: Embedder
+) -> None:
+    counting = CountingEmbedder(tiny_m3)
+    f = write(
+        tmp_path / "d.jsonl", "".join(json.dumps({"id": i, "text": f"文档 {i}"}) + "\n" for i in range(10))
+    )
+    first = ingest(pool, counting, read_records(f), FieldMap(), batch_size=4)
+    assert (first.written, counting.encoded) == (10, 10)
+    second = ingest(pool, counting, read_records(f), FieldMap(), batch_size=4)
+    assert (second.written, second.unchanged, counting.encoded) == (0, 10, 10)
+    lines = [json.dumps({"id": i, "text": f"文档 {i}" + (" 改" if i == 3 else "")}) for i in range(10)]
+    write(f, "\n".join(lines) + "\n")
+    third = ingest(pool, counting, read_records(f), FieldMap(), batch_size=4)
+    assert (third.written, third.unchanged, counting.encoded) == (1, 9, 11)
+    with pool.connection() as conn:
+        assert conn.execute("SELECT count(*) FROM documents").fetchone() == (10,)
+
+
+def test_cli_ingest_exit_code_and_line_numbers(
+    tmp_path: Path,
+    settings: Settings,
+    tiny_m3_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    s = settings.model_copy(update={"embedding_model": str(tiny_m3_path)})
+    monkeypatch.setattr(cli, "get_settings", lambda: s)
+    good = write(tmp_path / "good.jsonl", '{"_id": "g1", "text": "你好 世界"}\n')
+    assert cli.main(["ingest", str(good), "--quiet"]) == 0
+    bad = write(tmp_path / "bad.jsonl", '{"_id": "g2", "text": "再见"}\n{oops\n')
+    assert cli.main(["ingest", str(bad), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.jsonl:2: invalid JSON" in err
+    assert cli.main(["ingest", str(tmp_path / "nope.jsonl"), "--quiet"]) == 2
+    assert cli.main(["search", "再见", "--mode", "keyword", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [h["id"] for h in out["hits"]] == ["g2"]
+
+
+def test_bikes_ingest_with_field_mapping(pool: ConnectionPool, tiny_m3: Embedder) -> None:
+    path = SHARED_DATA / "bikes" / "bikes.json"
+    report = ingest(
+        pool, tiny_m3, read_records(path), FieldMap(title_field="model", text_field="description")
+    )
+    assert (report.written, report.bad) == (11, [])
+    with pool.connection() as conn:
+        doc = store.get_document(conn, "bikes:1")
+    assert doc is not None and doc["title"] == "Jigger"
+    assert doc["metadata"]["brand"] == "Velorim" and doc["metadata"]["price"] == 270

@@ -1,0 +1,129 @@
+"""Search in all three modes through the service, and the SQL functions agree with it."""
+
+from __future__ import annotations
+
+import pytest
+from psycopg_pool import ConnectionPool
+
+from app import store
+from app.config import Settings
+from app.embedding.base import Embedder
+from app.embedding.loader import ModelHolder
+from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
+from app.ingest.documents import FieldMap
+from app.ingest.pipeline import ingest
+from app.ingest.readers import read_records
+from app.search import Mode, SearchRequest, SearchService
+from tests.conftest import SHARED_DATA
+
+
+@pytest.fixture
+def bikes(pool: ConnectionPool, minilm: Embedder) -> ConnectionPool:
+    fields = FieldMap(title_field="model", text_field="description")
+    report = ingest(pool, minilm, read_records(SHARED_DATA / "bikes" / "bikes.json"), fields)
+    assert report.written == 11
+    return pool
+
+
+@pytest.fixture
+def service(bikes: ConnectionPool, minilm: Embedder, settings: Settings) -> SearchService:
+    return SearchService(bikes, ModelHolder.ready(minilm), settings)
+
+
+def test_three_modes_rank_with_per_leg_explanations(service: SearchService) -> None:
+    kw = service.search(SearchRequest("mountain bike for kids", Mode.keyword, limit=5))
+    assert kw.hits and all(h.keyword_rank is not None and h.semantic_rank is None for h in kw.hits)
+    assert [h.keyword_rank for h in kw.hits] == list(range(1, len(kw.hits) + 1))
+    assert kw.hits[0].score == kw.hits[0].keyword_score
+
+    sem = service.search(SearchRequest("a bicycle for children", Mode.semantic, limit=3))
+    assert [h.semantic_rank for h in sem.hits] == [1, 2, 3]
+    assert sem.hits[0].title in {"Jigger", "Chook air 5", "Hillcraft"}
+    assert all(-1 <= (h.semantic_score or 0) <= 1 for h in sem.hits)
+
+    hy = service.search(SearchRequest("Bike for small kids", Mode.hybrid, limit=11))
+    assert not hy.degraded and len(hy.hits) == 11
+    for h in hy.hits:
+        expected = sum(1 / (60 + r) for r in (h.keyword_rank, h.semantic_rank) if r is not None)
+        assert h.score == pytest.approx(expected)
+    assert [h.score for h in hy.hits] == sorted((h.score for h in hy.hits), reverse=True)
+    assert hy.hits[0].title == "Jigger"
+    assert hy.fusion["method"] == "rrf" and hy.fusion["k"] == 60 and hy.fusion["leg_window"] > 11
+
+
+def test_pages_never_repeat_or_skip(service: SearchService) -> None:
+    full = [h.id for h in service.search(SearchRequest("comfortable bike", Mode.hybrid, limit=11)).hits]
+    paged = [
+        h.id
+        for off in range(0, 11, 3)
+        for h in service.search(SearchRequest("comfortable bike", Mode.hybrid, limit=3, offset=off)).hits
+    ]
+    assert paged == full and len(set(full)) == len(full)
+
+
+def test_sql_function_returns_what_the_service_returns(service: SearchService, minilm: Embedder) -> None:
+    result = service.search(SearchRequest("Commuter bike for people over 60", Mode.hybrid, limit=5))
+    vec = minilm.encode(["Commuter bike for people over 60"])[0]
+    with service.pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT id, score, keyword_rank, semantic_rank FROM search.hybrid(%s, %s, 5)", [result.terms, vec]
+        ).fetchall()
+    assert [(h.id, h.keyword_rank, h.semantic_rank) for h in result.hits] == [
+        (r[0], r[2], r[3]) for r in rows
+    ]
+    assert [h.score for h in result.hits] == pytest.approx([r[1] for r in rows])
+
+
+def test_without_a_model_hybrid_degrades_and_semantic_refuses(
+    bikes: ConnectionPool, settings: Settings
+) -> None:
+    service = SearchService(bikes, ModelHolder.unavailable("no model hub here"), settings)
+    hy = service.search(SearchRequest("kids bike", Mode.hybrid))
+    assert hy.degraded and "no model hub here" in (hy.degraded_reason or "")
+    assert hy.hits and all(h.semantic_rank is None for h in hy.hits)
+    with pytest.raises(ModelUnavailable, match="no model hub here"):
+        service.search(SearchRequest("kids bike", Mode.semantic))
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "'",
+        "\\",
+        "a & b | !c",
+        "(((",
+        "*:*",
+        "'; DROP TABLE documents; --",
+        "😀" * 5,
+        "x" * 1000,
+        "北京'上海\\",
+    ],
+)
+def test_any_input_yields_a_valid_query_or_a_clear_error(service: SearchService, q: str) -> None:
+    try:
+        res = service.search(SearchRequest(q, Mode.keyword))
+        assert isinstance(res.hits, list)
+    except EmptyQuery:
+        pass
+    with service.pool.connection() as conn:
+        assert conn.execute("SELECT count(*) FROM documents").fetchone() == (11,)
+
+
+def test_bad_parameters_are_refused(service: SearchService) -> None:
+    for req in [
+        SearchRequest("   "),
+        SearchRequest("x" * 1001),
+        SearchRequest("bike", limit=0),
+        SearchRequest("bike", limit=101),
+        SearchRequest("bike", offset=-1),
+        SearchRequest("bike", rrf_k=0),
+    ]:
+        with pytest.raises(InvalidQuery):
+            service.search(req)
+
+
+def test_a_different_model_is_refused(bikes: ConnectionPool, tiny_m3: Embedder) -> None:
+    with bikes.connection() as conn:
+        with pytest.raises(ModelMismatch, match="384-d vectors"):
+            store.register_model(conn, tiny_m3)
+        assert store.model_mismatch(conn, tiny_m3.name, tiny_m3.dim)
