@@ -85,7 +85,7 @@ def tiny_m3_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_m3(tiny_m3_path: Path) -> Embedder:
     from app.embedding.bge_m3 import BGEM3Embedder
 
-    return BGEM3Embedder(str(tiny_m3_path), "cpu", batch_size=8, max_length=128)
+    return BGEM3Embedder(str(tiny_m3_path), str(tiny_m3_path), "cpu", batch_size=8, max_length=128)
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +99,9 @@ def minilm_path() -> Path:
 def minilm(minilm_path: Path) -> Embedder:
     from app.embedding.sentence_transformer import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(str(minilm_path), "cpu", batch_size=32, max_length=256)
+    return SentenceTransformerEmbedder(
+        str(minilm_path), str(minilm_path), "cpu", batch_size=32, max_length=256
+    )
 
 
 class CountingEmbedder:

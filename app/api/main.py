@@ -28,6 +28,7 @@ from app.errors import (
     ModelUnavailable,
 )
 from app.search import SearchService
+from app.text.tokenizer import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm_up()
         own_pool = pool is None
         the_pool = pool or open_pool(resolve_database_url(settings), settings)
         holder = models

@@ -6,17 +6,17 @@ from app.embedding.base import Vectors, l2_normalize
 
 
 class BGEM3Embedder:
-    """Loads `model` (hub name or local directory) once; encodes in batches on `device`."""
+    """Loads the model at `path` once (`name` is what the database records); encodes in batches."""
 
-    def __init__(self, model: str, device: str | None, batch_size: int, max_length: int) -> None:
+    def __init__(self, name: str, path: str, device: str | None, batch_size: int, max_length: int) -> None:
         from FlagEmbedding import BGEM3FlagModel
 
-        self.name = model
+        self.name = name
         self._batch_size = batch_size
         self._max_length = max_length
         devices = device or ("cuda" if _cuda_available() else "cpu")
         self._model = BGEM3FlagModel(
-            model,
+            path,
             use_fp16=devices.startswith("cuda"),
             devices=devices,
             batch_size=batch_size,

@@ -26,11 +26,45 @@ def backend_for(model: str, backend: str) -> str:
     return "bge-m3"
 
 
+# Files of hub repositories that no backend here reads (bge-m3 ships a 2 GB ONNX copy, for one).
+HUB_IGNORE = [
+    "onnx/*",
+    "*.onnx",
+    "*.onnx_data",
+    "imgs/*",
+    "flax_model.msgpack",
+    "rust_model.ot",
+    "tf_model.h5",
+]
+
+
+def resolve_model_path(model: str) -> str:
+    """A local directory as is; a hub name is fetched (or found in the cache) once, failing fast offline.
+
+    Doing this here rather than inside transformers avoids its retry loop (about a minute without a
+    network) and gives one clear reason.
+    """
+    if Path(model).expanduser().exists():
+        return str(Path(model).expanduser())
+    from huggingface_hub import snapshot_download
+
+    try:
+        return str(snapshot_download(repo_id=model, ignore_patterns=HUB_IGNORE))
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"cannot load {model!r}: not a local directory and not fetched from the model hub "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+            "set EMBEDDING_MODEL to a local model directory"
+        ) from exc
+
+
 def load_embedder(settings: Settings) -> Embedder:
     """Load the configured model (may take long, may raise: callers decide what degraded means)."""
-    kind = backend_for(settings.embedding_model, settings.embedding_backend)
+    path = resolve_model_path(settings.embedding_model)
+    kind = backend_for(path, settings.embedding_backend)
     args = (
         settings.embedding_model,
+        path,
         settings.embedding_device,
         settings.embedding_batch_size,
         settings.embedding_max_length,

@@ -6,14 +6,14 @@ from app.embedding.base import Vectors, l2_normalize
 
 
 class SentenceTransformerEmbedder:
-    """Loads a sentence-transformers model by name or directory; vectors are L2-normalised."""
+    """Loads a sentence-transformers model from `path`; vectors are L2-normalised."""
 
-    def __init__(self, model: str, device: str | None, batch_size: int, max_length: int) -> None:
+    def __init__(self, name: str, path: str, device: str | None, batch_size: int, max_length: int) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self.name = model
+        self.name = name
         self._batch_size = batch_size
-        self._model = SentenceTransformer(model, device=device or None)
+        self._model = SentenceTransformer(path, device=device or None)
         self._model.max_seq_length = min(max_length, self._model.max_seq_length or max_length)
         dim = (
             self._model.get_embedding_dimension()
@@ -21,7 +21,7 @@ class SentenceTransformerEmbedder:
             else self._model.get_sentence_embedding_dimension()
         )
         if dim is None:
-            raise ValueError(f"cannot tell the vector dimension of {model}")
+            raise ValueError(f"cannot tell the vector dimension of {name}")
         self.dim = int(dim)
 
     def encode(self, texts: list[str]) -> Vectors:

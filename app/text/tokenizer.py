@@ -44,6 +44,11 @@ def _jieba() -> jieba.Tokenizer:
         return _tokenizer
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (about a second) rather than inside the first search."""
+    _jieba()
+
+
 def normalize(text: str) -> str:
     """NFKC, lowercase, and without characters Postgres text cannot hold (NUL, lone surrogates)."""
     text = unicodedata.normalize("NFKC", text).lower()
