@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(default=1.2, ge=0)
     bm25_b: float = Field(default=0.75, ge=0, le=1)
     rrf_k: int = Field(default=60, ge=1)
-    leg_window: int = Field(default=100, ge=1, le=1000)
+    # Each hybrid leg ranks this many documents before fusion. Fixed (not grown with the page) so every
+    # page is a slice of one fused list; it must cover max_offset + max_limit.
+    rank_window: int = Field(default=1100, ge=1)
+    hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
     max_query_chars: int = Field(default=1000, ge=1)
     max_limit: int = Field(default=100, ge=1)
     max_offset: int = Field(default=1000, ge=0)
@@ -39,6 +42,12 @@ class Settings(BaseSettings):
     # HTTP.
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @model_validator(mode="after")
+    def _window_covers_pages(self) -> Settings:
+        if self.rank_window < self.max_offset + self.max_limit:
+            raise ValueError("RANK_WINDOW must be at least MAX_OFFSET + MAX_LIMIT (pages are slices of it)")
+        return self
 
 
 @lru_cache

@@ -1,1 +1,1 @@
-SELECT * FROM search.keyword(%(terms)s::text[], %(limit)s, %(offset)s, %(k1)s, %(b)s)
+SELECT * FROM search.keyword(%(terms)s::text[], %(limit)s, %(offset)s, %(k1)s, %(b)s, %(filter)s::jsonb)

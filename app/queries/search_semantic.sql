@@ -1,1 +1,2 @@
-SELECT * FROM search.semantic(%(embedding)s::vector, %(limit)s, %(offset)s, %(terms)s::text[])
+SELECT * FROM search.semantic(
+    %(embedding)s::vector, %(limit)s, %(offset)s, %(terms)s::text[], %(filter)s::jsonb, %(ef_search)s)

@@ -1,5 +1,5 @@
 """Query side: the SQL functions in sql/ rank and fuse; this package prepares and explains."""
 
-from app.search.service import Hit, Mode, SearchRequest, SearchResult, SearchService
+from app.search.service import Fusion, Hit, Mode, SearchRequest, SearchResult, SearchService
 
-__all__ = ["Hit", "Mode", "SearchRequest", "SearchResult", "SearchService"]
+__all__ = ["Fusion", "Hit", "Mode", "SearchRequest", "SearchResult", "SearchService"]

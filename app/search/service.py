@@ -13,13 +13,20 @@ from typing import Any
 
 import numpy as np
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.config import Settings
 from app.db import query
 from app.embedding.loader import ModelHolder
 from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
+from app.search.filters import normalize_filters
 from app.text import query_terms
+
+
+class Fusion(StrEnum):
+    rrf = "rrf"
+    minmax = "minmax"
 
 
 class Mode(StrEnum):
@@ -37,6 +44,9 @@ class SearchRequest:
     rrf_k: int | None = None
     keyword_weight: float = 1.0
     semantic_weight: float = 1.0
+    fusion: Fusion = Fusion.rrf
+    min_score: float | None = None
+    filters: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class SearchResult:
     hits: list[Hit]
     degraded: bool = False
     degraded_reason: str | None = None
+    complete: bool = True
     timings_ms: dict[str, float] = field(default_factory=dict)
     fusion: dict[str, Any] = field(default_factory=dict)
 
@@ -91,17 +102,22 @@ class SearchService:
         if req.keyword_weight < 0 or req.semantic_weight < 0:
             raise InvalidQuery("leg weights must not be negative")
 
-    def search(self, req: SearchRequest) -> SearchResult:
+    def search(self, req: SearchRequest, embedding: np.ndarray | None = None) -> SearchResult:
         """Run one search. Raises InvalidQuery/EmptyQuery for bad input, ModelUnavailable in semantic
-        mode without a model; hybrid without a model answers from the keyword leg, marked degraded."""
+        mode without a model; hybrid without a model answers from the keyword leg, marked degraded.
+
+        `embedding` may carry the query's vector already computed (evaluation encodes in batches).
+        """
         self.validate(req)
+        filters = normalize_filters(req.filters)
         started = time.perf_counter()
         terms = query_terms(req.q)
         timings: dict[str, float] = {"tokenize": _ms(started)}
         result = SearchResult(req.q, req.mode, terms, req.limit, req.offset, [], timings_ms=timings)
 
-        embedding: np.ndarray | None = None
-        if req.mode is not Mode.keyword:
+        if req.mode is Mode.keyword:
+            embedding = None
+        elif embedding is None:
             try:
                 t0 = time.perf_counter()
                 embedding = self.models.get().encode([req.q])[0]
@@ -114,17 +130,25 @@ class SearchService:
         if not terms and embedding is None:
             raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
 
-        params = self._params(req, terms, embedding)
+        params = self._params(req, terms, embedding, filters)
         result.fusion = self._fusion(req, params)
         t0 = time.perf_counter()
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(query(f"search_{req.mode.value}"), params).fetchall()
+            complete = cur.execute(query("semantic_complete")).fetchone()
+        result.complete = bool(complete and next(iter(complete.values())))
         timings["database"] = _ms(t0)
         timings["total"] = _ms(started)
         result.hits = [Hit(**{**row, "metadata": row["metadata"] or {}}) for row in rows]
         return result
 
-    def _params(self, req: SearchRequest, terms: list[str], embedding: np.ndarray | None) -> dict[str, Any]:
+    def _params(
+        self,
+        req: SearchRequest,
+        terms: list[str],
+        embedding: np.ndarray | None,
+        filters: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         s = self.settings
         return {
             "terms": terms,
@@ -134,9 +158,13 @@ class SearchService:
             "rrf_k": req.rrf_k or s.rrf_k,
             "keyword_weight": req.keyword_weight,
             "semantic_weight": req.semantic_weight if embedding is not None else 0.0,
-            "leg_window": s.leg_window,
+            "rank_window": s.rank_window,
             "k1": s.bm25_k1,
             "b": s.bm25_b,
+            "filter": Jsonb(filters) if filters else None,
+            "ef_search": s.hnsw_ef_search,
+            "fusion": req.fusion.value,
+            "min_score": req.min_score,
         }
 
     @staticmethod
@@ -145,16 +173,18 @@ class SearchService:
         if req.mode is Mode.keyword:
             return {"method": "bm25", "k1": params["k1"], "b": params["b"]}
         if req.mode is Mode.semantic:
-            return {"method": "cosine"}
-        window = max(params["leg_window"], 2 * (req.offset + req.limit))
-        return {
-            "method": "rrf",
-            "k": params["rrf_k"],
+            return {"method": "cosine", "ef_search": params["ef_search"]}
+        explain: dict[str, Any] = {"method": req.fusion.value}
+        if req.fusion is Fusion.rrf:
+            explain["k"] = params["rrf_k"]
+        return explain | {
             "keyword_weight": params["keyword_weight"],
             "semantic_weight": params["semantic_weight"],
-            "leg_window": window,
+            "rank_window": max(params["rank_window"], req.offset + req.limit),
+            "min_score": req.min_score,
             "k1": params["k1"],
             "b": params["b"],
+            "ef_search": params["ef_search"],
         }
 
 

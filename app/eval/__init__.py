@@ -1,0 +1,1 @@
+"""Relevance evaluation on BEIR-format data sets (`hybrid-search eval`)."""

@@ -1,0 +1,1 @@
+SELECT coalesce(current_setting('search.semantic_complete', true), 'true') = 'true'

@@ -1,0 +1,254 @@
+-- hybrid-search 0002: metadata filters on both legs, fixed fusion windows (stable pages), a fixed
+-- HNSW ef_search with pgvector 0.8 iterative scans, exact search for selective filters, min-max fusion.
+-- Replaces the 0001 functions (migration 0002 drops their old signatures first).
+
+-- A timestamp from an ISO-8601 date string, or NULL (never an error) for anything else.
+CREATE OR REPLACE FUNCTION search.as_timestamptz(value text)
+RETURNS timestamptz LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  IF value IS NULL OR value !~ '^\d{4}-\d{2}-\d{2}' THEN
+    RETURN NULL;
+  END IF;
+  RETURN value::timestamptz;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END
+$$;
+
+-- Does one filter condition hold for the value `v` found at its path?
+--   {"op": "exists"}                                 the field is present and not null
+--   {"op": "in", "values": [..]}                     v (or any element of an array v) is one of values
+--   {"op": "range", "gte"|"gt"|"lte"|"lt": number}   numeric range
+--   {"op": "range", "type": "date", "gte": "2024-01-01", ...}   date range on ISO-8601 strings
+-- Equality is not here: it is passed as `contains` so the GIN index on metadata can serve it.
+CREATE OR REPLACE FUNCTION search.condition_holds(v jsonb, c jsonb)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE c->>'op'
+    WHEN 'exists' THEN v IS NOT NULL AND v <> 'null'::jsonb
+    WHEN 'in' THEN CASE
+      WHEN v IS NULL THEN false
+      WHEN jsonb_typeof(v) = 'array' THEN EXISTS (
+        SELECT 1 FROM jsonb_array_elements(v) AS e WHERE (c->'values') @> jsonb_build_array(e))
+      ELSE (c->'values') @> jsonb_build_array(v)
+    END
+    WHEN 'range' THEN CASE
+      WHEN c->>'type' = 'date' THEN CASE
+        WHEN jsonb_typeof(v) = 'string' AND search.as_timestamptz(v #>> '{}') IS NOT NULL THEN
+              (c->'gte' IS NULL OR search.as_timestamptz(v #>> '{}') >= search.as_timestamptz(c->>'gte'))
+          AND (c->'gt'  IS NULL OR search.as_timestamptz(v #>> '{}') >  search.as_timestamptz(c->>'gt'))
+          AND (c->'lte' IS NULL OR search.as_timestamptz(v #>> '{}') <= search.as_timestamptz(c->>'lte'))
+          AND (c->'lt'  IS NULL OR search.as_timestamptz(v #>> '{}') <  search.as_timestamptz(c->>'lt'))
+        ELSE false END
+      ELSE CASE
+        WHEN jsonb_typeof(v) = 'number' THEN
+              (c->'gte' IS NULL OR v::numeric >= (c->>'gte')::numeric)
+          AND (c->'gt'  IS NULL OR v::numeric >  (c->>'gt')::numeric)
+          AND (c->'lte' IS NULL OR v::numeric <= (c->>'lte')::numeric)
+          AND (c->'lt'  IS NULL OR v::numeric <  (c->>'lt')::numeric)
+        ELSE false END
+    END
+    ELSE false
+  END
+$$;
+
+-- Do all of a filter's conditions hold for a document's metadata? (NULL filter: yes.)
+CREATE OR REPLACE FUNCTION search.conditions_hold(metadata jsonb, filter jsonb)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT filter IS NULL OR NOT EXISTS (
+    SELECT 1
+    FROM jsonb_array_elements(coalesce(filter->'conditions', '[]'::jsonb)) AS c
+    WHERE NOT search.condition_holds(
+      jsonb_extract_path(metadata, VARIADIC ARRAY(SELECT jsonb_array_elements_text(c->'path'))), c)
+  )
+$$;
+
+-- The containment part of a filter ({} when none): `metadata @> search.filter_contains(f)` uses the GIN index.
+CREATE OR REPLACE FUNCTION search.filter_contains(filter jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(filter->'contains', '{}'::jsonb)
+$$;
+
+-- Okapi BM25 as Lucene (>= 8) computes it, over the documents the GIN index matches:
+--   idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+--   score  = sum over query terms of idf(t) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+-- N, df, dl and avgdl come from search.corpus_stats, search.term_stats and search.postings, which
+-- triggers keep exact on every insert, update and delete. A repeated query term counts once per repeat.
+-- Corpus statistics are global: a filter narrows the candidates, not N or df (as in Lucene).
+CREATE OR REPLACE FUNCTION search.keyword_ranks(
+    query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
+    filter jsonb DEFAULT NULL)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision)
+LANGUAGE sql STABLE AS $$
+  WITH q AS (
+    SELECT t AS term, count(*) AS qtf FROM unnest(query_terms) AS t WHERE t <> '' GROUP BY t
+  ), corpus AS (
+    SELECT n_docs::float8 AS n,
+           CASE WHEN n_docs > 0 THEN total_len::float8 / n_docs ELSE 1 END AS avgdl
+    FROM search.corpus_stats
+  ), w AS (
+    SELECT q.term, q.qtf * ln(1 + (c.n - s.df + 0.5) / (s.df + 0.5)) AS weight, c.avgdl
+    FROM q JOIN search.term_stats AS s ON s.term = q.term CROSS JOIN corpus AS c
+  ), matched AS (
+    SELECT d.id FROM public.documents AS d
+    WHERE d.tsv @@ search.terms_tsquery(query_terms)
+      AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
+                              AND search.conditions_hold(d.metadata, filter)))
+  ), scored AS (
+    SELECT p.doc_id AS id,
+           sum(w.weight * p.tf / (p.tf + k1 * (1 - b + b * p.dl / w.avgdl))) AS bm25
+    FROM matched AS m
+    JOIN search.postings AS p ON p.doc_id = m.id
+    JOIN w ON w.term = p.term
+    GROUP BY p.doc_id
+  )
+  SELECT s.id, (row_number() OVER (ORDER BY s.bm25 DESC, s.id))::integer, s.bm25
+  FROM scored AS s
+  ORDER BY s.bm25 DESC, s.id
+  LIMIT greatest(max_rank, 0)
+$$;
+
+-- Nearest documents by cosine distance (`<=>`, matching the HNSW index's vector_cosine_ops).
+-- * ef_search is fixed per call, not grown with the window, so the index returns one deterministic
+--   stream and every page is a slice of the same list; pgvector 0.8 iterative scans (strict order)
+--   keep reading until max_rank rows have passed the filter.
+-- * A filter matching at most `exact_below` documents is answered by exact search over those documents.
+-- * If the index scan still comes up short of what exists, it falls back to exact search.
+-- `search.semantic_complete` (read with current_setting) then says whether the list is complete.
+CREATE OR REPLACE FUNCTION search.semantic_ranks(
+    query_embedding vector, max_rank integer, filter jsonb DEFAULT NULL,
+    ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision)
+LANGUAGE plpgsql AS $$
+DECLARE
+  available bigint;
+  got bigint;
+BEGIN
+  PERFORM set_config('search.semantic_complete', 'true', true);
+  IF query_embedding IS NULL OR max_rank IS NULL OR max_rank < 1 THEN
+    RETURN;
+  END IF;
+  PERFORM set_config('hnsw.ef_search', least(greatest(ef_search, 1), 1000)::text, true);
+  PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
+
+  -- How many documents could be returned (counted up to a cap: cheap when there are many).
+  SELECT count(*) INTO available FROM (
+    SELECT 1 FROM public.documents AS d
+    WHERE d.embedding IS NOT NULL
+      AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
+                              AND search.conditions_hold(d.metadata, filter)))
+    LIMIT greatest(max_rank, exact_below) + 1
+  ) AS s;
+
+  IF filter IS NULL OR available > exact_below THEN
+    RETURN QUERY
+      SELECT n.id, (row_number() OVER (ORDER BY n.dist, n.id))::integer, 1 - n.dist
+      FROM (
+        SELECT d.id, d.embedding <=> query_embedding AS dist
+        FROM public.documents AS d
+        WHERE d.embedding IS NOT NULL
+          AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
+                                  AND search.conditions_hold(d.metadata, filter)))
+        ORDER BY d.embedding <=> query_embedding
+        LIMIT max_rank
+      ) AS n
+      ORDER BY n.dist, n.id;
+    GET DIAGNOSTICS got = ROW_COUNT;
+    IF got >= least(max_rank, available) THEN
+      RETURN;
+    END IF;
+    IF available > 100000 THEN  -- too many to scan exactly: say so rather than hide it
+      PERFORM set_config('search.semantic_complete', 'false', true);
+      RETURN;
+    END IF;
+  END IF;
+
+  -- Exact search over the matching documents (MATERIALIZED keeps the planner off the HNSW index).
+  RETURN QUERY
+    WITH c AS MATERIALIZED (
+      SELECT d.id, d.embedding <=> query_embedding AS dist
+      FROM public.documents AS d
+      WHERE d.embedding IS NOT NULL
+        AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
+                                AND search.conditions_hold(d.metadata, filter)))
+    )
+    SELECT c.id, (row_number() OVER (ORDER BY c.dist, c.id))::integer, 1 - c.dist
+    FROM c ORDER BY c.dist, c.id LIMIT max_rank;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.keyword(
+    query_terms text[], result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL)
+RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
+  SELECT d.external_id, d.title, d.url, search.snippet(d.body, query_terms), r.score,
+         r.rank, r.score, NULL::integer, NULL::float8, d.metadata
+  FROM search.keyword_ranks(query_terms, result_offset + result_limit, k1, b, filter) AS r
+  JOIN public.documents AS d ON d.id = r.doc_id
+  WHERE r.rank > result_offset
+  ORDER BY r.rank
+$$;
+
+CREATE OR REPLACE FUNCTION search.semantic(
+    query_embedding vector, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100)
+RETURNS SETOF search.hit LANGUAGE sql AS $$
+  SELECT d.external_id, d.title, d.url, search.snippet(d.body, query_terms), r.score,
+         NULL::integer, NULL::float8, r.rank, r.score, d.metadata
+  FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search) AS r
+  JOIN public.documents AS d ON d.id = r.doc_id
+  WHERE r.rank > result_offset
+  ORDER BY r.rank
+$$;
+
+-- Hybrid search: each leg ranks its top `rank_window` documents (a fixed window, as Elasticsearch's
+-- rank_window_size: the fused list does not depend on the page asked for, so pages never repeat or
+-- skip a document; it must be at least offset + limit), then the legs are fused:
+--   fusion = 'rrf':    score = sum of weight_leg / (rrf_k + rank_leg)
+--   fusion = 'minmax': score = sum of weight_leg * (s - min) / (max - min) over the leg's window,
+--                      divided by the sum of the weights (a convex combination in [0, 1])
+-- A leg contributes only where it ranked the document. A NULL query_embedding (no model) fuses the
+-- keyword leg alone. Hits below min_score are dropped. Ties break on the document's key.
+CREATE OR REPLACE FUNCTION search.hybrid(
+    query_terms text[], query_embedding vector,
+    result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    rrf_k integer DEFAULT 60,
+    keyword_weight double precision DEFAULT 1.0, semantic_weight double precision DEFAULT 1.0,
+    rank_window integer DEFAULT 1100,
+    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
+    filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
+    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL)
+RETURNS SETOF search.hit LANGUAGE sql AS $$
+  WITH kw AS (
+    SELECT * FROM search.keyword_ranks(query_terms, greatest(rank_window, result_offset + result_limit), k1, b, filter)
+  ), sem AS (
+    SELECT * FROM search.semantic_ranks(
+      query_embedding, greatest(rank_window, result_offset + result_limit), filter, ef_search)
+  ), kw_range AS (
+    SELECT min(score) AS lo, max(score) AS hi FROM kw
+  ), sem_range AS (
+    SELECT min(score) AS lo, max(score) AS hi FROM sem
+  ), joined AS (
+    SELECT coalesce(kw.doc_id, sem.doc_id) AS doc_id,
+           kw.rank AS kr, kw.score AS ks, sem.rank AS sr, sem.score AS ss
+    FROM kw FULL OUTER JOIN sem ON kw.doc_id = sem.doc_id
+  ), fused AS (
+    SELECT j.*,
+      CASE fusion
+        WHEN 'minmax' THEN (
+            coalesce(keyword_weight * CASE WHEN kr.hi > kr.lo THEN (j.ks - kr.lo) / (kr.hi - kr.lo) ELSE 1 END, 0)
+          + coalesce(semantic_weight * CASE WHEN sr.hi > sr.lo THEN (j.ss - sr.lo) / (sr.hi - sr.lo) ELSE 1 END, 0)
+          ) / nullif(keyword_weight + semantic_weight, 0)
+        ELSE coalesce(keyword_weight / (rrf_k + j.kr), 0) + coalesce(semantic_weight / (rrf_k + j.sr), 0)
+      END AS fused_score
+    FROM joined AS j CROSS JOIN kw_range AS kr CROSS JOIN sem_range AS sr
+  ), page AS (
+    SELECT * FROM fused
+    WHERE min_score IS NULL OR fused_score >= min_score
+    ORDER BY fused_score DESC, doc_id
+    LIMIT result_limit OFFSET result_offset
+  )
+  SELECT d.external_id, d.title, d.url, search.snippet(d.body, query_terms), p.fused_score,
+         p.kr, p.ks, p.sr, p.ss, d.metadata
+  FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
+  ORDER BY p.fused_score DESC, p.doc_id
+$$;
