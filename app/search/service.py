@@ -21,6 +21,7 @@ from app.db import query
 from app.embedding.loader import ModelHolder
 from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
 from app.search.filters import normalize_filters
+from app.search.highlight import snippet
 from app.text import query_terms
 
 
@@ -47,6 +48,7 @@ class SearchRequest:
     fusion: Fusion = Fusion.rrf
     min_score: float | None = None
     filters: dict[str, Any] | None = None
+    snippets: bool = True  # False skips snippet building (evaluation needs only ids)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Hit:
     title: str
     url: str | None
     snippet: str
+    highlight: str
     score: float
     keyword_rank: int | None
     keyword_score: float | None
@@ -136,11 +139,29 @@ class SearchService:
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(query(f"search_{req.mode.value}"), params).fetchall()
             complete = cur.execute(query("semantic_complete")).fetchone()
+            bodies: dict[str, str] = {}
+            if req.snippets and rows:
+                ids = [r["id"] for r in rows]
+                bodies = {b["external_id"]: b["body"] for b in cur.execute(query("hit_bodies"), {"ids": ids})}
         result.complete = bool(complete and next(iter(complete.values())))
         timings["database"] = _ms(t0)
+        t0 = time.perf_counter()
+        result.hits = [self._hit(row, bodies.get(row["id"]), terms) for row in rows]
+        timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
-        result.hits = [Hit(**{**row, "metadata": row["metadata"] or {}}) for row in rows]
         return result
+
+    @staticmethod
+    def _hit(row: dict[str, Any], body: str | None, terms: list[str]) -> Hit:
+        snip = snippet(body, terms) if body is not None else None
+        return Hit(
+            **{
+                **row,
+                "snippet": snip.text if snip else "",
+                "highlight": snip.html if snip else "",
+                "metadata": row["metadata"] or {},
+            }
+        )
 
     def _params(
         self,

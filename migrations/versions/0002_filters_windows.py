@@ -27,15 +27,18 @@ DROP FUNCTION IF EXISTS search.semantic_ranks(vector, integer);
 
 NEW_SIGNATURES = """
 DROP FUNCTION IF EXISTS search.hybrid(text[], vector, integer, integer, integer, double precision,
-    double precision, integer, double precision, double precision, jsonb, integer, text, double precision);
-DROP FUNCTION IF EXISTS search.keyword(text[], integer, integer, double precision, double precision, jsonb);
-DROP FUNCTION IF EXISTS search.semantic(vector, integer, integer, text[], jsonb, integer);
+    double precision, integer, double precision, double precision, jsonb, integer, text, double precision,
+    integer);
+DROP FUNCTION IF EXISTS search.keyword(text[], integer, integer, double precision, double precision, jsonb,
+    integer);
+DROP FUNCTION IF EXISTS search.semantic(vector, integer, integer, text[], jsonb, integer, integer);
 DROP FUNCTION IF EXISTS search.keyword_ranks(text[], integer, double precision, double precision, jsonb);
 DROP FUNCTION IF EXISTS search.semantic_ranks(vector, integer, jsonb, integer, integer);
 DROP FUNCTION IF EXISTS search.filter_contains(jsonb);
 DROP FUNCTION IF EXISTS search.conditions_hold(jsonb, jsonb);
 DROP FUNCTION IF EXISTS search.condition_holds(jsonb, jsonb);
 DROP FUNCTION IF EXISTS search.as_timestamptz(text);
+DROP FUNCTION IF EXISTS search.snippet(text, text[], integer);
 DROP INDEX IF EXISTS public.documents_metadata_gin;
 """
 

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import ValidationError
 
 from app.api.deps import ServiceDep
 from app.api.schemas import SearchBody, SearchOut
-from app.search import Mode, SearchRequest
+from app.errors import InvalidQuery
+from app.search import Fusion, Mode, SearchRequest
 
 router = APIRouter(tags=["search"])
+
+
+def _parse_filters(raw: str | None) -> dict[str, Any] | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidQuery(f"filters is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise InvalidQuery("filters must be a JSON object of field: condition")
+    return value
 
 
 def _run(service: ServiceDep, body: SearchBody) -> SearchOut:
@@ -27,18 +42,29 @@ def search_get(
     limit: Annotated[int, Query(ge=1)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
     rrf_k: Annotated[int | None, Query(ge=1)] = None,
-    keyword_weight: Annotated[float, Query(ge=0)] = 1.0,
-    semantic_weight: Annotated[float, Query(ge=0)] = 1.0,
+    keyword_weight: Annotated[float, Query(ge=0, le=1000)] = 1.0,
+    semantic_weight: Annotated[float, Query(ge=0, le=1000)] = 1.0,
+    fusion: Fusion = Fusion.rrf,
+    min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    filters: Annotated[
+        str | None, Query(max_length=10_000, description='Metadata filters as JSON, e.g. {"brand": "X"}.')
+    ] = None,
 ) -> SearchOut:
-    body = SearchBody(
-        q=q,
-        mode=mode,
-        limit=limit,
-        offset=offset,
-        rrf_k=rrf_k,
-        keyword_weight=keyword_weight,
-        semantic_weight=semantic_weight,
-    )
+    try:
+        body = SearchBody(
+            q=q,
+            mode=mode,
+            limit=limit,
+            offset=offset,
+            rrf_k=rrf_k,
+            keyword_weight=keyword_weight,
+            semantic_weight=semantic_weight,
+            fusion=fusion,
+            min_score=min_score,
+            filters=_parse_filters(filters),
+        )
+    except ValidationError as exc:
+        raise InvalidQuery("; ".join(str(e["msg"]) for e in exc.errors())) from exc
     return _run(service, body)
 
 

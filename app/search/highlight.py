@@ -1,0 +1,103 @@
+"""Snippets: the passage of a document that holds the most query terms, with them wrapped in <mark>.
+
+Terms are located on the normalised text (NFKC + lowercase, as indexed) and mapped back to the original
+characters, so the snippet shows the document as written. The chosen window is re-tokenised with jieba
+so only whole tokens are marked (`cat` is not marked inside `concatenate`; 北京 is marked in 北京大学
+because jieba's search mode indexes it there). Everything else is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from dataclasses import dataclass
+
+from app.text.tokenizer import _jieba, is_term
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Snippet:
+    text: str  # plain text of the passage
+    html: str  # the passage with <mark> around query terms, everything else escaped
+
+
+def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalised text and, for each of its characters, the index of the original character."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        n = unicodedata.normalize("NFKC", ch).lower() or ch
+        out.append(n)
+        index.extend([i] * len(n))
+    return "".join(out), index
+
+
+def _occurrences(norm: str, terms: set[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for term in terms:
+        start = norm.find(term)
+        while start != -1 and len(found) < 10_000:
+            found.append((start, term))
+            start = norm.find(term, start + 1)
+    return sorted(found)
+
+
+def _best_start(occ: list[tuple[int, str]], width: int) -> int:
+    """Start of the window of `width` characters holding the most distinct terms, then most hits."""
+    best = (0, 0, 0)  # (distinct, hits, -start)
+    best_start = 0
+    j = 0
+    for i, (start, _) in enumerate(occ):
+        while j < len(occ) and occ[j][0] < start + width:
+            j += 1
+        window = occ[i:j]
+        key = (len({t for _, t in window}), len(window), -start)
+        if key > best:
+            best, best_start = key, start
+    return best_start
+
+
+def _marked_spans(window: str, terms: set[str]) -> list[tuple[int, int]]:
+    """Non-overlapping spans of `window` (normalised) that are query-term tokens."""
+    spans = sorted(
+        (s, e)
+        for w, s, e in _jieba().tokenize(window, mode="search")
+        if is_term(w.strip()) and w.strip() in terms
+    )
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def snippet(body: str, terms: list[str], width: int = 160) -> Snippet:
+    """The best passage of `body` for `terms`; the start of the body when no term occurs."""
+    wanted = {t for t in terms if t}
+    norm, index = _normalized_with_map(body)
+    occ = _occurrences(norm, wanted)
+    start = max(0, _best_start(occ, width) - width // 5) if occ else 0
+    end = min(len(norm), start + width)
+    start = max(0, min(start, end - width))
+    spans = _marked_spans(norm[start:end], wanted) if occ else []
+
+    orig_start = index[start] if start < len(index) else len(body)
+    orig_end = index[end - 1] + 1 if end > 0 and end <= len(index) else len(body)
+    prefix = ELLIPSIS if orig_start > 0 else ""
+    suffix = ELLIPSIS if orig_end < len(body) else ""
+    parts: list[str] = []
+    cursor = orig_start
+    for s, e in spans:
+        os, oe = index[start + s], index[start + e - 1] + 1
+        if os < cursor:
+            continue
+        parts.append(html.escape(body[cursor:os]))
+        parts.append("<mark>" + html.escape(body[os:oe]) + "</mark>")
+        cursor = oe
+    parts.append(html.escape(body[cursor:orig_end]))
+    plain = body[orig_start:orig_end]
+    return Snippet(prefix + plain + suffix, prefix + "".join(parts) + suffix)

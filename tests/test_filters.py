@@ -1,0 +1,128 @@
+"""Metadata filters: validation, and both legs honour them without silently losing hits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from app.config import Settings
+from app.embedding.base import Embedder
+from app.embedding.loader import ModelHolder
+from app.errors import InvalidQuery
+from app.ingest.documents import Document, FieldMap
+from app.ingest.pipeline import ingest, upsert_documents
+from app.ingest.readers import read_records
+from app.search import Mode, SearchRequest, SearchService
+from app.search.filters import normalize_filters
+from tests.conftest import SHARED_DATA
+
+
+def test_normalize_filters_forms() -> None:
+    assert normalize_filters(None) is None
+    f = normalize_filters(
+        {
+            "brand": "Velorim",
+            "specs.material": "alloy",
+            "type": {"any": ["Kids bikes", "Road Bikes"]},
+            "price": {"gte": 100, "lt": 500.5},
+            "released": {"gte": "2024-01-01"},
+            "url": {"exists": True},
+        }
+    )
+    assert f == {
+        "contains": {"brand": "Velorim", "specs": {"material": "alloy"}},
+        "conditions": [
+            {"path": ["type"], "op": "in", "values": ["Kids bikes", "Road Bikes"]},
+            {"path": ["price"], "op": "range", "gte": 100, "lt": 500.5},
+            {"path": ["released"], "op": "range", "type": "date", "gte": "2024-01-01"},
+            {"path": ["url"], "op": "exists"},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"price": {"gte": "cheap"}},
+        {"price": {"gte": 1, "lte": "2024-01-01"}},
+        {"price": {"between": [1, 2]}},
+        {"type": {"any": []}},
+        {"type": {"any": [{"nested": 1}]}},
+        {"x": {"exists": False}},
+        {"": 1},
+        {"a..b": 1},
+        {".".join(["a"] * 9): 1},
+        {"x": [1, 2]},
+        {"specs": "x", "specs.material": "alloy"},
+        {f"f{i}": i for i in range(33)},
+        {"price": {"gte": float("nan")}},
+    ],
+)
+def test_bad_filters_are_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(InvalidQuery):
+        normalize_filters(bad)
+
+
+@pytest.fixture
+def service(pool: ConnectionPool, minilm: Embedder, settings: Settings) -> SearchService:
+    fields = FieldMap(title_field="model", text_field="description")
+    assert ingest(pool, minilm, read_records(SHARED_DATA / "bikes" / "bikes.json"), fields).written == 11
+    return SearchService(pool, ModelHolder.ready(minilm), settings)
+
+
+def metadata_of(service: SearchService) -> dict[str, dict[str, Any]]:
+    with service.pool.connection() as conn:
+        return {r[0]: r[1] for r in conn.execute("SELECT external_id, metadata FROM documents").fetchall()}
+
+
+CASES: list[tuple[dict[str, Any], Any]] = [
+    ({"brand": "Velorim"}, lambda m: m["brand"] == "Velorim"),
+    ({"type": {"any": ["Kids bikes", "Road Bikes"]}}, lambda m: m["type"] in ("Kids bikes", "Road Bikes")),
+    ({"price": {"gte": 300, "lte": 1200}}, lambda m: 300 <= m["price"] <= 1200),
+    ({"specs.material": "alloy"}, lambda m: m["specs"]["material"] == "alloy"),
+    ({"specs.weight": {"exists": True}, "price": {"lt": 1000}}, lambda m: m["price"] < 1000),
+    ({"nope": {"exists": True}}, lambda m: False),
+]
+
+
+@pytest.mark.parametrize(("filters", "predicate"), CASES)
+def test_every_leg_returns_exactly_the_matching_documents(
+    service: SearchService, filters: dict[str, Any], predicate: Any
+) -> None:
+    expected = {i for i, m in metadata_of(service).items() if predicate(m)}
+    for mode in Mode:
+        res = service.search(SearchRequest("bike", mode, limit=20, filters=filters))
+        got = {h.id for h in res.hits}
+        assert got <= expected, (mode, filters)
+        if mode is not Mode.keyword:  # every bike mentions "bike" only in most descriptions
+            assert got == expected and res.complete, (mode, filters)
+
+
+def test_index_path_with_filter_falls_back_rather_than_losing_hits(service: SearchService, minilm: Embedder) -> None:
+    """Force the HNSW path (exact_below = 0) with a tiny scan budget: the answer still has every match."""
+    vec = minilm.encode(["a bike for kids"])[0]
+    f = Jsonb(normalize_filters({"type": {"any": ["Kids bikes", "Mountain Bikes"]}}))
+    with service.pool.connection() as conn:
+        conn.execute("SET hnsw.max_scan_tuples = 2")
+        exact = conn.execute("SELECT doc_id FROM search.semantic_ranks(%s, 50, %s, 100, 1000)", [vec, f]).fetchall()
+        forced = conn.execute("SELECT doc_id FROM search.semantic_ranks(%s, 50, %s, 100, 0)", [vec, f]).fetchall()
+        complete = conn.execute("SELECT current_setting('search.semantic_complete')").fetchone()
+    assert forced == exact and len(exact) >= 3 and complete == ("true",)
+
+
+def test_date_ranges(pool: ConnectionPool, tiny_m3: Embedder, settings: Settings) -> None:
+    docs = [
+        Document("a", "", "新闻 一", metadata={"published": "2023-05-01"}),
+        Document("b", "", "新闻 二", metadata={"published": "2024-02-10T08:00:00+08:00"}),
+        Document("c", "", "新闻 三", metadata={"published": "not a date"}),
+        Document("d", "", "新闻 四", metadata={"published": 2024}),
+    ]
+    upsert_documents(pool, tiny_m3, docs)
+    service = SearchService(pool, ModelHolder.ready(tiny_m3), settings)
+    res = service.search(SearchRequest("新闻", Mode.keyword, filters={"published": {"gte": "2024-01-01"}}))
+    assert [h.id for h in res.hits] == ["b"]
+    res = service.search(SearchRequest("新闻", Mode.semantic, filters={"published": {"lt": "2024-01-01"}}))
+    assert [h.id for h in res.hits] == ["a"]
