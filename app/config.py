@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # page is a slice of one fused list; it must cover max_offset + max_limit.
     rank_window: int = Field(default=1100, ge=1)
     hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
+    # Semantic search is exact (no index) when the corpus, or a filter, leaves at most this many documents.
+    exact_search_below: int = Field(default=2000, ge=0)
     max_query_chars: int = Field(default=1000, ge=1)
     max_limit: int = Field(default=100, ge=1)
     max_offset: int = Field(default=1000, ge=0)

@@ -129,20 +129,26 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Nearest documents by cosine distance (`<=>`, matching the HNSW index's vector_cosine_ops).
--- * ef_search is fixed per call, not grown with the window, so the index returns one deterministic
---   stream and every page is a slice of the same list; pgvector 0.8 iterative scans (strict order)
---   keep reading until max_rank rows have passed the filter.
--- * A filter matching at most `exact_below` documents is answered by exact search over those documents.
--- * If the index scan still comes up short of what exists, it falls back to exact search.
--- `search.semantic_complete` (read with current_setting) then says whether the list is complete.
+-- Every page must be a slice of one list, so nothing here depends on max_rank except where to stop:
+-- * ef_search is fixed per call, so the index returns one deterministic stream, and pgvector 0.8
+--   iterative scans (strict order) keep reading it until max_rank rows have passed the filter;
+-- * a corpus, or a filter, of at most `exact_below` documents is answered by exact search (the
+--   choice depends on the filter and corpus alone, never on the page);
+-- * otherwise the HNSW index is used for every page (sequential scans are switched off for the one
+--   query, or the planner would sort exactly for large LIMITs and approximately for small ones).
+-- If the index scan ends before max_rank rows although more documents match (a scan budget, see
+-- hnsw.max_scan_tuples), `search.semantic_complete` (read with current_setting) is set to 'false':
+-- the list is short, and says so.
 CREATE OR REPLACE FUNCTION search.semantic_ranks(
     query_embedding vector, max_rank integer, filter jsonb DEFAULT NULL,
     ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000)
 RETURNS TABLE (doc_id bigint, rank integer, score double precision)
 LANGUAGE plpgsql AS $$
 DECLARE
-  available bigint;
+  selective boolean := false;
+  seqscan text;
   got bigint;
+  available bigint;
 BEGIN
   PERFORM set_config('search.semantic_complete', 'true', true);
   IF query_embedding IS NULL OR max_rank IS NULL OR max_rank < 1 THEN
@@ -151,18 +157,39 @@ BEGIN
   PERFORM set_config('hnsw.ef_search', least(greatest(ef_search, 1), 1000)::text, true);
   PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
 
-  -- How many documents could be returned (counted up to a cap: cheap when there are many).
-  SELECT count(*) INTO available FROM (
-    SELECT 1 FROM public.documents AS d
-    WHERE d.embedding IS NOT NULL
-      AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
-                              AND search.conditions_hold(d.metadata, filter)))
-    LIMIT greatest(max_rank, exact_below) + 1
-  ) AS s;
+  IF filter IS NULL THEN
+    SELECT n_docs <= exact_below INTO selective FROM search.corpus_stats;
+  ELSE
+    SELECT count(*) <= exact_below INTO selective FROM (
+      SELECT 1 FROM public.documents AS d
+      WHERE d.embedding IS NOT NULL
+        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+      LIMIT exact_below + 1
+    ) AS s;
+  END IF;
 
-  IF filter IS NULL OR available > exact_below THEN
+  IF selective THEN
+    -- Exact search over the few matching documents (MATERIALIZED keeps the planner off the index).
     RETURN QUERY
-      SELECT n.id, (row_number() OVER (ORDER BY n.dist, n.id))::integer, 1 - n.dist
+      WITH c AS MATERIALIZED (
+        SELECT d.id, d.embedding <=> query_embedding AS dist
+        FROM public.documents AS d
+        WHERE d.embedding IS NOT NULL
+          AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+      )
+      SELECT c.id, (row_number() OVER (ORDER BY c.dist, c.id))::integer, 1 - c.dist
+      FROM c ORDER BY c.dist, c.id LIMIT max_rank;
+    RETURN;
+  END IF;
+
+  seqscan := current_setting('enable_seqscan');
+  PERFORM set_config('enable_seqscan', 'off', true);
+  RETURN QUERY
+    -- Ranks follow the index's own stream order (by distance; equal distances in the order the
+    -- graph search met them), never re-sorted, so a shorter LIMIT is always a prefix of a longer one.
+    SELECT n.id, n.pos::integer, 1 - n.dist
+    FROM (
+      SELECT s.id, s.dist, row_number() OVER () AS pos
       FROM (
         SELECT d.id, d.embedding <=> query_embedding AS dist
         FROM public.documents AS d
@@ -171,29 +198,23 @@ BEGIN
                                   AND search.conditions_hold(d.metadata, filter)))
         ORDER BY d.embedding <=> query_embedding
         LIMIT max_rank
-      ) AS n
-      ORDER BY n.dist, n.id;
-    GET DIAGNOSTICS got = ROW_COUNT;
-    IF got >= least(max_rank, available) THEN
-      RETURN;
-    END IF;
-    IF available > 100000 THEN  -- too many to scan exactly: say so rather than hide it
-      PERFORM set_config('search.semantic_complete', 'false', true);
-      RETURN;
-    END IF;
-  END IF;
-
-  -- Exact search over the matching documents (MATERIALIZED keeps the planner off the HNSW index).
-  RETURN QUERY
-    WITH c AS MATERIALIZED (
-      SELECT d.id, d.embedding <=> query_embedding AS dist
-      FROM public.documents AS d
+      ) AS s
+    ) AS n
+    ORDER BY n.pos;
+  GET DIAGNOSTICS got = ROW_COUNT;
+  PERFORM set_config('enable_seqscan', seqscan, true);
+  IF got < max_rank THEN
+    SELECT count(*) INTO available FROM (
+      SELECT 1 FROM public.documents AS d
       WHERE d.embedding IS NOT NULL
         AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
                                 AND search.conditions_hold(d.metadata, filter)))
-    )
-    SELECT c.id, (row_number() OVER (ORDER BY c.dist, c.id))::integer, 1 - c.dist
-    FROM c ORDER BY c.dist, c.id LIMIT max_rank;
+      LIMIT max_rank
+    ) AS s;
+    IF available > got THEN
+      PERFORM set_config('search.semantic_complete', 'false', true);
+    END IF;
+  END IF;
 END
 $$;
 
@@ -214,12 +235,12 @@ $$;
 CREATE OR REPLACE FUNCTION search.semantic(
     query_embedding vector, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
     query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
-    snippet_width integer DEFAULT 160)
+    snippet_width integer DEFAULT 160, exact_below integer DEFAULT 2000)
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
          NULL::integer, NULL::float8, r.rank, r.score, d.metadata
-  FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search) AS r
+  FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search, exact_below) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
   WHERE r.rank > result_offset
   ORDER BY r.rank
@@ -241,13 +262,14 @@ CREATE OR REPLACE FUNCTION search.hybrid(
     rank_window integer DEFAULT 1100,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
     filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
-    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160)
+    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160,
+    exact_below integer DEFAULT 2000)
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   WITH kw AS (
     SELECT * FROM search.keyword_ranks(query_terms, greatest(rank_window, result_offset + result_limit), k1, b, filter)
   ), sem AS (
     SELECT * FROM search.semantic_ranks(
-      query_embedding, greatest(rank_window, result_offset + result_limit), filter, ef_search)
+      query_embedding, greatest(rank_window, result_offset + result_limit), filter, ef_search, exact_below)
   ), kw_range AS (
     SELECT min(score) AS lo, max(score) AS hi FROM kw
   ), sem_range AS (

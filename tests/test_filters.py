@@ -101,16 +101,25 @@ def test_every_leg_returns_exactly_the_matching_documents(
             assert got == expected and res.complete, (mode, filters)
 
 
-def test_index_path_with_filter_falls_back_rather_than_losing_hits(service: SearchService, minilm: Embedder) -> None:
-    """Force the HNSW path (exact_below = 0) with a tiny scan budget: the answer still has every match."""
+def test_index_path_with_filter_is_exact_or_says_it_is_incomplete(
+    service: SearchService, minilm: Embedder
+) -> None:
+    """Force the HNSW path (exact_below = 0): with its scan budget it finds every match; with a budget
+    too small to, it says the list is incomplete instead of silently returning fewer."""
     vec = minilm.encode(["a bike for kids"])[0]
     f = Jsonb(normalize_filters({"type": {"any": ["Kids bikes", "Mountain Bikes"]}}))
+    sql = "SELECT doc_id FROM search.semantic_ranks(%s, 50, %s, 100, %s)"
+    complete = "SELECT current_setting('search.semantic_complete')"
     with service.pool.connection() as conn:
-        conn.execute("SET hnsw.max_scan_tuples = 2")
-        exact = conn.execute("SELECT doc_id FROM search.semantic_ranks(%s, 50, %s, 100, 1000)", [vec, f]).fetchall()
-        forced = conn.execute("SELECT doc_id FROM search.semantic_ranks(%s, 50, %s, 100, 0)", [vec, f]).fetchall()
-        complete = conn.execute("SELECT current_setting('search.semantic_complete')").fetchone()
-    assert forced == exact and len(exact) >= 3 and complete == ("true",)
+        exact = conn.execute(sql, [vec, f, 1000]).fetchall()
+        assert conn.execute(complete).fetchone() == ("true",)
+        forced = conn.execute(sql, [vec, f, 0]).fetchall()
+        assert forced == exact and len(exact) >= 3
+        assert conn.execute(complete).fetchone() == ("true",)
+        conn.execute("SET hnsw.max_scan_tuples = 1")
+        short = conn.execute(sql, [vec, f, 0]).fetchall()
+        if len(short) < len(exact):
+            assert conn.execute(complete).fetchone() == ("false",)
 
 
 def test_date_ranges(pool: ConnectionPool, tiny_m3: Embedder, settings: Settings) -> None:

@@ -184,6 +184,7 @@ class SearchService:
             "b": s.bm25_b,
             "filter": Jsonb(filters) if filters else None,
             "ef_search": s.hnsw_ef_search,
+            "exact_below": s.exact_search_below,
             "fusion": req.fusion.value,
             "min_score": req.min_score,
         }

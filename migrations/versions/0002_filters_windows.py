@@ -28,10 +28,10 @@ DROP FUNCTION IF EXISTS search.semantic_ranks(vector, integer);
 NEW_SIGNATURES = """
 DROP FUNCTION IF EXISTS search.hybrid(text[], vector, integer, integer, integer, double precision,
     double precision, integer, double precision, double precision, jsonb, integer, text, double precision,
-    integer);
+    integer, integer);
 DROP FUNCTION IF EXISTS search.keyword(text[], integer, integer, double precision, double precision, jsonb,
     integer);
-DROP FUNCTION IF EXISTS search.semantic(vector, integer, integer, text[], jsonb, integer, integer);
+DROP FUNCTION IF EXISTS search.semantic(vector, integer, integer, text[], jsonb, integer, integer, integer);
 DROP FUNCTION IF EXISTS search.keyword_ranks(text[], integer, double precision, double precision, jsonb);
 DROP FUNCTION IF EXISTS search.semantic_ranks(vector, integer, jsonb, integer, integer);
 DROP FUNCTION IF EXISTS search.filter_contains(jsonb);

@@ -1,0 +1,212 @@
+"""On cmrc2018: keyword-leg nDCG@10 equals bm25s's within 0.005 (before and after updates and deletes),
+pages up to offset 1000 never repeat or skip, and the SQL fusion matches the pure Python one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import bm25s
+import pytest
+from psycopg_pool import ConnectionPool
+
+from app import cli, store
+from app.config import Settings
+from app.embedding.base import Embedder
+from app.embedding.loader import ModelHolder
+from app.eval.beir import load_beir
+from app.eval.metrics import score_run
+from app.ingest.documents import Document
+from app.ingest.pipeline import upsert_documents
+from app.search import Fusion, Mode, SearchRequest, SearchService
+from app.search.fusion import rrf_fuse
+from app.text import document_tokens, query_terms
+from tests.conftest import SHARED_DATA, new_database
+
+CMRC = SHARED_DATA / "cmrc2018"
+
+
+def cmrc_docs() -> list[Document]:
+    with (CMRC / "corpus.jsonl").open(encoding="utf-8") as fh:
+        return [Document(r["_id"], r["title"], r["text"]) for r in map(json.loads, fh)]
+
+
+@pytest.fixture(scope="module")
+def cmrc(
+    server_url: str, template_url: str, tiny_m3: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ConnectionPool, Settings]]:
+    from app.db import open_pool
+
+    url = new_database(server_url)
+    settings = Settings(database_url=url, hybrid_search_home=tmp_path_factory.mktemp("home"))
+    pool = open_pool(url, settings, min_size=1)
+    with pool.connection() as conn:
+        store.register_model(conn, tiny_m3)
+    docs = cmrc_docs()
+    for i in range(0, len(docs), 256):
+        upsert_documents(pool, tiny_m3, docs[i : i + 256])
+    with pool.connection() as conn:
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE documents")  # settle the index before pages are compared
+        conn.autocommit = False
+    yield pool, settings
+    pool.close()
+
+
+def keyword_run(pool: ConnectionPool, queries: dict[str, str]) -> dict[str, list[str]]:
+    run = {}
+    with pool.connection() as conn:
+        for qid, text in queries.items():
+            rows = conn.execute(
+                "SELECT d.external_id FROM search.keyword_ranks(%s, 10) r "
+                "JOIN documents d ON d.id = r.doc_id ORDER BY r.rank",
+                [query_terms(text)],
+            ).fetchall()
+            run[qid] = [r[0] for r in rows]
+    return run
+
+
+def bm25s_run(docs: list[Document], queries: dict[str, str]) -> dict[str, list[str]]:
+    retriever = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+    retriever.index(
+        [[t.term for t in document_tokens(f"{d.title}\n{d.body}")] for d in docs], show_progress=False
+    )
+    vocab = retriever.vocab_dict
+    run = {}
+    for qid, text in queries.items():
+        ids = [vocab[t] for t in query_terms(text) if t in vocab]
+        if not ids:
+            run[qid] = []
+            continue
+        scores = retriever.get_scores(ids)
+        top = sorted((i for i in range(len(docs)) if scores[i] > 0), key=lambda i: (-scores[i], i))[:10]
+        run[qid] = [docs[i].external_id for i in top]
+    return run
+
+
+@pytest.mark.parametrize(
+    ("mode", "exact_below"), [(Mode.hybrid, 0), (Mode.keyword, 0), (Mode.semantic, 0), (Mode.semantic, 2000)]
+)
+def test_pages_of_ten_up_to_offset_1000_never_repeat_or_skip(
+    cmrc: tuple[ConnectionPool, Settings], tiny_m3: Embedder, mode: Mode, exact_below: int
+) -> None:
+    """exact_below = 0 forces the HNSW index (the corpus is small enough for exact search otherwise)."""
+    pool, settings = cmrc
+    settings = settings.model_copy(update={"exact_search_below": exact_below})
+    service = SearchService(pool, ModelHolder.ready(tiny_m3), settings)
+    q = "的 是 中国"
+    by_ten = [
+        h.id
+        for offset in range(0, 1010, 10)
+        for h in service.search(SearchRequest(q, mode, limit=10, offset=offset, snippets=False)).hits
+    ]
+    by_hundred = [
+        h.id
+        for offset in range(0, 1010, 100)
+        for h in service.search(SearchRequest(q, mode, limit=100, offset=offset, snippets=False)).hits
+    ][: len(by_ten)]
+    assert len(by_ten) == 1010 and len(set(by_ten)) == 1010
+    assert by_ten == by_hundred
+
+
+def test_sql_rrf_equals_python_rrf_and_minmax_is_a_convex_score(
+    cmrc: tuple[ConnectionPool, Settings], tiny_m3: Embedder
+) -> None:
+    pool, settings = cmrc
+    service = SearchService(pool, ModelHolder.ready(tiny_m3), settings)
+    for text in ["战国无双3是由哪两个公司合作开发的", "北京 大学", "历史上的战争"]:
+        terms, vec = query_terms(text), tiny_m3.encode([text])[0]
+        with pool.connection() as conn:
+            kw = conn.execute("SELECT doc_id, rank FROM search.keyword_ranks(%s, 1100)", [terms]).fetchall()
+            sem = conn.execute("SELECT doc_id, rank FROM search.semantic_ranks(%s, 1100)", [vec]).fetchall()
+            names = dict(conn.execute("SELECT id, external_id FROM documents").fetchall())
+        expected = [
+            (names[d], s)
+            for d, s in rrf_fuse({"keyword": kw, "semantic": sem}, {"keyword": 2, "semantic": 1}, 30)[:50]
+        ]
+        res = service.search(
+            SearchRequest(text, limit=50, rrf_k=30, keyword_weight=2, snippets=False), embedding=vec
+        )
+        assert [h.id for h in res.hits] == [e[0] for e in expected]
+        assert [h.score for h in res.hits] == pytest.approx([e[1] for e in expected])
+
+        mm = service.search(
+            SearchRequest(text, limit=20, fusion=Fusion.minmax, snippets=False), embedding=vec
+        )
+        assert all(0 <= h.score <= 1 for h in mm.hits) and mm.fusion["method"] == "minmax"
+        cut = service.search(
+            SearchRequest(text, limit=100, fusion=Fusion.minmax, min_score=0.5, snippets=False), embedding=vec
+        )
+        assert cut.hits and all(h.score >= 0.5 for h in cut.hits)
+
+
+def small_beir(tmp: Path, n_docs: int = 60) -> Path:
+    docs = cmrc_docs()[:n_docs]
+    ids = {d.external_id for d in docs}
+    (tmp / "qrels").mkdir(parents=True)
+    (tmp / "corpus.jsonl").write_text(
+        "".join(
+            json.dumps({"_id": d.external_id, "title": d.title, "text": d.body}, ensure_ascii=False) + "\n"
+            for d in docs
+        ),
+        encoding="utf-8",
+    )
+    qrels = [
+        line
+        for line in (CMRC / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
+        if line.split("\t")[1] in ids
+    ]
+    (tmp / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "\n".join(qrels) + "\n", encoding="utf-8"
+    )
+    (tmp / "queries.jsonl").write_text((CMRC / "queries.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    return tmp
+
+
+def test_eval_cli_keyword_needs_no_model_and_all_modes_with_sweep(
+    tmp_path: Path, tiny_m3_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beir = small_beir(tmp_path / "beir")
+    s = Settings(embedding_model=str(tmp_path / "no-such-model"), hybrid_search_home=tmp_path / "home")
+    monkeypatch.setattr(cli, "get_settings", lambda: s)
+    assert cli.main(["eval", str(beir), "--mode", "keyword", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] is None and out["documents"] == 60 and out["modes"]["keyword"]["ndcg@10"] > 0.8
+
+    s2 = s.model_copy(update={"embedding_model": str(tiny_m3_path)})
+    monkeypatch.setattr(cli, "get_settings", lambda: s2)
+    assert cli.main(["eval", str(beir), "--max-queries", "40", "--sweep", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["modes"]) == {"keyword", "semantic", "hybrid"} and out["queries"] == 40
+    assert len(out["sweep"]) == 25 and all(0 <= r["ndcg@10"] <= 1 for r in out["sweep"])
+    assert cli.main(["eval", str(beir), "--max-queries", "5", "--quiet"]) == 0
+    assert "nDCG@10" in capsys.readouterr().out
+
+
+# Last in the module: it changes the shared corpus (and so the index the paging tests walk).
+def test_keyword_ndcg_equals_bm25s_before_and_after_changes(
+    cmrc: tuple[ConnectionPool, Settings], tiny_m3: Embedder
+) -> None:
+    pool, _ = cmrc
+    data = load_beir(CMRC)
+    docs = cmrc_docs()
+    ours = score_run(keyword_run(pool, data.queries), data.qrels)["ndcg@10"]
+    ref = score_run(bm25s_run(docs, data.queries), data.qrels)["ndcg@10"]
+    assert ours > 0.9 and abs(ours - ref) <= 0.005, (ours, ref)
+
+    # a batch of updates and deletes, then the same comparison on the corpus as it now is
+    changed = [Document(d.external_id, d.title, d.body[: len(d.body) // 2]) for d in docs[100:160]]
+    upsert_documents(pool, tiny_m3, changed)
+    with pool.connection() as conn:
+        for d in docs[200:230]:
+            store.delete_document(conn, d.external_id)
+    deleted = {d.external_id for d in docs[200:230]}
+    current = {d.external_id: d for d in docs if d.external_id not in deleted} | {
+        d.external_id: d for d in changed
+    }
+    now = [current[d.external_id] for d in docs if d.external_id in current]
+    ours = score_run(keyword_run(pool, data.queries), data.qrels)["ndcg@10"]
+    ref = score_run(bm25s_run(now, data.queries), data.qrels)["ndcg@10"]
+    assert abs(ours - ref) <= 0.005, (ours, ref)
+    upsert_documents(pool, tiny_m3, [d for d in docs if d.external_id in deleted or d in docs[100:160]])
