@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Retrieval.
     bm25_k1: float = Field(default=1.2, ge=0)
     bm25_b: float = Field(default=0.75, ge=0, le=1)
+    # A title token counts this many times (BM25F-style; 1 = plain BM25 over title + body).
+    title_weight: float = Field(default=2.0, ge=0, le=100)
     rrf_k: int = Field(default=60, ge=1)
     # Each hybrid leg ranks this many documents before fusion. Fixed (not grown with the page) so every
     # page is a slice of one fused list; it must cover max_offset + max_limit.

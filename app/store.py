@@ -68,6 +68,7 @@ def write_documents(
                     "metadata": Jsonb(d.metadata),
                     "tsv": a.tsvector,
                     "doc_len": a.doc_len,
+                    "title_len": a.title_len,
                     "embedding": None if vectors is None else vectors[i],
                     "content_hash": d.content_hash,
                 },
@@ -80,15 +81,27 @@ def write_documents(
         posting_ids: list[int] = []
         tfs: list[int] = []
         dls: list[int] = []
+        title_tfs: list[int] = []
+        title_lens: list[int] = []
         for doc_id, a in zip(doc_ids, docs, strict=True):
             for term, tf in a.term_freqs.items():
                 terms.append(term)
                 posting_ids.append(doc_id)
                 tfs.append(tf)
                 dls.append(a.doc_len)
+                title_tfs.append(a.title_freqs.get(term, 0))
+                title_lens.append(a.title_len)
         if terms:
             cur.execute(
-                query("insert_postings"), {"terms": terms, "doc_ids": posting_ids, "tfs": tfs, "dls": dls}
+                query("insert_postings"),
+                {
+                    "terms": terms,
+                    "doc_ids": posting_ids,
+                    "tfs": tfs,
+                    "dls": dls,
+                    "title_tfs": title_tfs,
+                    "title_lens": title_lens,
+                },
             )
     return doc_ids
 

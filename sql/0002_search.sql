@@ -1,5 +1,6 @@
 -- hybrid-search 0002: metadata filters on both legs, fixed fusion windows (stable pages), a fixed
--- HNSW ef_search with pgvector 0.8 iterative scans, exact search for selective filters, min-max fusion.
+-- HNSW ef_search with pgvector 0.8 iterative scans, exact search for selective filters, min-max fusion,
+-- a title weight for BM25.
 -- Replaces the 0001 functions (migration 0002 drops their old signatures first).
 
 -- A timestamp from an ISO-8601 date string, or NULL (never an error) for anything else.
@@ -33,6 +34,38 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     ) AS p ON p.pos > 0
     GROUP BY l.len
   ) AS x
+$$;
+
+-- Statistics triggers, now also keeping the total title length (for the title weight's avgdl).
+CREATE OR REPLACE FUNCTION search.documents_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET n_docs = n_docs + (SELECT count(*) FROM new_rows),
+         total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows),
+         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows);
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.documents_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows)
+                               - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
+         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows)
+                                           - (SELECT coalesce(sum(title_len), 0) FROM old_rows);
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.documents_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET n_docs = n_docs - (SELECT count(*) FROM old_rows),
+         total_len = total_len - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
+         total_title_len = total_title_len - (SELECT coalesce(sum(title_len), 0) FROM old_rows);
+  RETURN NULL;
+END
 $$;
 
 -- Does one filter condition hold for the value `v` found at its path?
@@ -96,23 +129,30 @@ $$;
 -- Candidates are read from the postings of the query's terms (the same documents the tsvector GIN index
 -- matches, with exact term frequencies beside them); a filter is checked on the documents table.
 -- Corpus statistics are global: a filter narrows the candidates, not N or df (as in Lucene).
+-- Title weight (BM25F-style, one shared k1 and b): a title occurrence counts `title_weight` times, in
+-- tf and in the lengths: tf' = tf + (w - 1) * tf_title, dl' = dl + (w - 1) * title_len, avgdl' likewise.
+-- With w = 1 this is plain BM25 over title + body.
 CREATE OR REPLACE FUNCTION search.keyword_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
-    filter jsonb DEFAULT NULL)
+    filter jsonb DEFAULT NULL, title_weight double precision DEFAULT 1.0)
 RETURNS TABLE (doc_id bigint, rank integer, score double precision)
 LANGUAGE sql STABLE AS $$
   WITH q AS (
     SELECT t AS term, count(*) AS qtf FROM unnest(query_terms) AS t WHERE t <> '' GROUP BY t
   ), corpus AS (
     SELECT n_docs::float8 AS n,
-           CASE WHEN n_docs > 0 THEN total_len::float8 / n_docs ELSE 1 END AS avgdl
+           CASE WHEN n_docs > 0
+                THEN greatest((total_len + (title_weight - 1) * total_title_len)::float8 / n_docs, 1e-9)
+                ELSE 1 END AS avgdl
     FROM search.corpus_stats
   ), w AS (
     SELECT q.term, q.qtf * ln(1 + (c.n - s.df + 0.5) / (s.df + 0.5)) AS weight, c.avgdl
     FROM q JOIN search.term_stats AS s ON s.term = q.term CROSS JOIN corpus AS c
   ), scored AS (
     SELECT p.doc_id AS id,
-           sum(w.weight * p.tf / (p.tf + k1 * (1 - b + b * p.dl / w.avgdl))) AS bm25
+           sum(w.weight * (p.tf + (title_weight - 1) * p.tf_title)
+               / (p.tf + (title_weight - 1) * p.tf_title
+                  + k1 * (1 - b + b * (p.dl + (title_weight - 1) * p.tl) / w.avgdl))) AS bm25
     FROM w JOIN search.postings AS p ON p.term = w.term
     GROUP BY p.doc_id
   ), kept AS (
@@ -221,12 +261,12 @@ $$;
 CREATE OR REPLACE FUNCTION search.keyword(
     query_terms text[], result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL,
-    snippet_width integer DEFAULT 160)
+    snippet_width integer DEFAULT 160, title_weight double precision DEFAULT 1.0)
 RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
          r.rank, r.score, NULL::integer, NULL::float8, d.metadata
-  FROM search.keyword_ranks(query_terms, result_offset + result_limit, k1, b, filter) AS r
+  FROM search.keyword_ranks(query_terms, result_offset + result_limit, k1, b, filter, title_weight) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
   WHERE r.rank > result_offset
   ORDER BY r.rank
@@ -263,10 +303,11 @@ CREATE OR REPLACE FUNCTION search.hybrid(
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
     filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
     fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160,
-    exact_below integer DEFAULT 2000)
+    exact_below integer DEFAULT 2000, title_weight double precision DEFAULT 1.0)
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   WITH kw AS (
-    SELECT * FROM search.keyword_ranks(query_terms, greatest(rank_window, result_offset + result_limit), k1, b, filter)
+    SELECT * FROM search.keyword_ranks(
+      query_terms, greatest(rank_window, result_offset + result_limit), k1, b, filter, title_weight)
   ), sem AS (
     SELECT * FROM search.semantic_ranks(
       query_embedding, greatest(rank_window, result_offset + result_limit), filter, ef_search, exact_below)

@@ -140,3 +140,32 @@ def test_postings_hold_exact_term_frequencies(pool: ConnectionPool, tiny_m3: Emb
     with pool.connection() as conn:
         rows: list[Any] = conn.execute("SELECT term, tf, dl FROM search.postings ORDER BY term").fetchall()
     assert rows == [("狗", 1, 401), ("猫", 400, 401)]
+
+
+def test_title_weight_is_bm25f_over_weighted_counts(pool: ConnectionPool, tiny_m3: Embedder) -> None:
+    """With title weight w, scores equal bm25s fed the title tokens w times (w whole): BM25F with one k1, b."""
+    docs = [
+        Document("t", "北京 故宫", "故宫 是 明清 两代 的 皇家 宫殿"),
+        Document("b", "上海", "北京 故宫 北京 的 历史"),
+        Document("x", "广州", "早茶 文化 历史"),
+        Document("y", "历史", "北京 上海 广州"),
+    ]
+    upsert_documents(pool, tiny_m3, docs)
+    for w in (1, 2, 3):
+        corpus = [
+            [t.term for t in document_tokens(d.title)] * w + [t.term for t in document_tokens(d.body)] for d in docs
+        ]
+        ref = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+        ref.index(corpus, show_progress=False)
+        terms = query_terms("北京 故宫 历史")
+        expected = ref.get_scores([t for t in terms if t in ref.vocab_dict])
+        with pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT d.external_id, r.score FROM search.keyword_ranks(%s, 10, 1.2, 0.75, NULL, %s) r "
+                "JOIN documents d ON d.id = r.doc_id",
+                [terms, float(w)],
+            ).fetchall()
+        got = dict(rows)
+        for d, score in zip(docs, expected, strict=True):
+            if score > 0:
+                assert got[d.external_id] == pytest.approx(float(score), abs=1e-4), (w, d.external_id)

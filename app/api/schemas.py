@@ -19,6 +19,12 @@ class SearchBody(BaseModel):
     rrf_k: int | None = Field(default=None, ge=1, description="RRF k (default from settings, 60).")
     keyword_weight: float = Field(default=1.0, ge=0, le=1000)
     semantic_weight: float = Field(default=1.0, ge=0, le=1000)
+    title_weight: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="A title token counts this many times in BM25 (default setting).",
+    )
     fusion: Fusion = Field(default=Fusion.rrf, description="rrf, or minmax (normalised score combination).")
     min_score: float | None = Field(
         default=None, allow_inf_nan=False, description="Drop hybrid hits whose fused score is lower."

@@ -83,8 +83,14 @@ def sweep(
         for qid in progress(list(data.queries), "fetch legs"):
             terms = query_terms(data.queries[qid])
             kw = conn.execute(
-                "SELECT doc_id, rank FROM search.keyword_ranks(%s, %s, %s, %s)",
-                [terms, window, service.settings.bm25_k1, service.settings.bm25_b],
+                "SELECT doc_id, rank FROM search.keyword_ranks(%s, %s, %s, %s, NULL, %s)",
+                [
+                    terms,
+                    window,
+                    service.settings.bm25_k1,
+                    service.settings.bm25_b,
+                    service.settings.title_weight,
+                ],
             ).fetchall()
             sem = conn.execute(
                 "SELECT doc_id, rank FROM search.semantic_ranks(%s, %s, NULL, %s)",

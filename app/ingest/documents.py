@@ -57,12 +57,25 @@ class AnalyzedDocument:
     tsvector: str
     doc_len: int
     term_freqs: dict[str, int]
+    title_len: int = 0
+    title_freqs: dict[str, int] = field(default_factory=dict)
 
 
 def analyze(doc: Document) -> AnalyzedDocument:
-    """Tokenise title and body as one stream (title first), as BM25 and the GIN index both see it."""
-    tokens: list[Token] = document_tokens(f"{doc.title}\n{doc.body}" if doc.title else doc.body)
-    return AnalyzedDocument(doc, tsvector_literal(tokens), len(tokens), dict(term_frequencies(tokens)))
+    """Tokenise title then body into one stream (the tsvector and BM25's tf and dl), keeping the title's
+    own counts so a title weight (BM25F-style) can be applied at query time."""
+    title = document_tokens(doc.title)
+    body = document_tokens(doc.body)
+    shift = len(title)
+    tokens: list[Token] = title + [Token(t.term, t.position + shift, t.start, t.end) for t in body]
+    return AnalyzedDocument(
+        doc,
+        tsvector_literal(tokens),
+        len(tokens),
+        dict(term_frequencies(tokens)),
+        len(title),
+        dict(term_frequencies(title)),
+    )
 
 
 def _clean(value: str) -> str:

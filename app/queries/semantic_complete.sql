@@ -1,1 +1,1 @@
-SELECT coalesce(current_setting('search.semantic_complete', true), 'true') = 'true'
+SELECT coalesce(nullif(current_setting('search.semantic_complete', true), ''), 'true') = 'true' AS complete

@@ -48,6 +48,7 @@ class SearchRequest:
     fusion: Fusion = Fusion.rrf
     min_score: float | None = None
     filters: dict[str, Any] | None = None
+    title_weight: float | None = None  # None: the setting
     snippets: bool = True  # False skips snippet building (evaluation needs only ids)
 
 
@@ -104,6 +105,8 @@ class SearchService:
             raise InvalidQuery("rrf_k must be at least 1")
         if req.keyword_weight < 0 or req.semantic_weight < 0:
             raise InvalidQuery("leg weights must not be negative")
+        if req.title_weight is not None and not 0 <= req.title_weight <= 100:
+            raise InvalidQuery("title_weight must be between 0 and 100")
 
     def search(self, req: SearchRequest, embedding: np.ndarray | None = None) -> SearchResult:
         """Run one search. Raises InvalidQuery/EmptyQuery for bad input, ModelUnavailable in semantic
@@ -182,6 +185,7 @@ class SearchService:
             "rank_window": s.rank_window,
             "k1": s.bm25_k1,
             "b": s.bm25_b,
+            "title_weight": s.title_weight if req.title_weight is None else req.title_weight,
             "filter": Jsonb(filters) if filters else None,
             "ef_search": s.hnsw_ef_search,
             "exact_below": s.exact_search_below,
@@ -193,7 +197,12 @@ class SearchService:
     def _fusion(req: SearchRequest, params: dict[str, Any]) -> dict[str, Any]:
         """The parameters that produced the scores, so every hit can be explained."""
         if req.mode is Mode.keyword:
-            return {"method": "bm25", "k1": params["k1"], "b": params["b"]}
+            return {
+                "method": "bm25",
+                "k1": params["k1"],
+                "b": params["b"],
+                "title_weight": params["title_weight"],
+            }
         if req.mode is Mode.semantic:
             return {"method": "cosine", "ef_search": params["ef_search"]}
         explain: dict[str, Any] = {"method": req.fusion.value}
@@ -206,6 +215,7 @@ class SearchService:
             "min_score": req.min_score,
             "k1": params["k1"],
             "b": params["b"],
+            "title_weight": params["title_weight"],
             "ef_search": params["ef_search"],
         }
 

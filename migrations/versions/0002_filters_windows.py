@@ -1,4 +1,4 @@
-"""Metadata filters on both legs, fixed fusion windows, iterative/exact semantic search, min-max fusion.
+"""Filters on both legs, fixed fusion windows, iterative/exact semantic search, min-max fusion, title weight.
 
 Revision ID: 0002
 Revises: 0001
@@ -28,11 +28,12 @@ DROP FUNCTION IF EXISTS search.semantic_ranks(vector, integer);
 NEW_SIGNATURES = """
 DROP FUNCTION IF EXISTS search.hybrid(text[], vector, integer, integer, integer, double precision,
     double precision, integer, double precision, double precision, jsonb, integer, text, double precision,
-    integer, integer);
+    integer, integer, double precision);
 DROP FUNCTION IF EXISTS search.keyword(text[], integer, integer, double precision, double precision, jsonb,
-    integer);
+    integer, double precision);
 DROP FUNCTION IF EXISTS search.semantic(vector, integer, integer, text[], jsonb, integer, integer, integer);
-DROP FUNCTION IF EXISTS search.keyword_ranks(text[], integer, double precision, double precision, jsonb);
+DROP FUNCTION IF EXISTS search.keyword_ranks(text[], integer, double precision, double precision, jsonb,
+    double precision);
 DROP FUNCTION IF EXISTS search.semantic_ranks(vector, integer, jsonb, integer, integer);
 DROP FUNCTION IF EXISTS search.filter_contains(jsonb);
 DROP FUNCTION IF EXISTS search.conditions_hold(jsonb, jsonb);
@@ -43,8 +44,26 @@ DROP INDEX IF EXISTS public.documents_metadata_gin;
 """
 
 
+COLUMNS = """
+ALTER TABLE public.documents ADD COLUMN title_len integer NOT NULL DEFAULT 0 CHECK (title_len >= 0);
+COMMENT ON COLUMN public.documents.title_len IS 'number of title tokens (first in the token stream)';
+ALTER TABLE search.postings ADD COLUMN tf_title integer NOT NULL DEFAULT 0;
+ALTER TABLE search.postings ADD COLUMN tl integer NOT NULL DEFAULT 0;
+ALTER TABLE search.corpus_stats ADD COLUMN total_title_len bigint NOT NULL DEFAULT 0;
+"""
+
+DROP_COLUMNS = """
+ALTER TABLE search.corpus_stats DROP COLUMN total_title_len;
+ALTER TABLE search.postings DROP COLUMN tl;
+ALTER TABLE search.postings DROP COLUMN tf_title;
+ALTER TABLE public.documents DROP COLUMN title_len;
+"""
+
+
 def upgrade() -> None:
     conn = op.get_bind()
+    # Rows written before this revision keep title counts of 0: re-ingest them for the title weight.
+    execute_script(conn, COLUMNS)
     execute_script(conn, OLD_SIGNATURES)
     execute_script(conn, sql_file("0002_search.sql"))
     execute_script(
@@ -56,3 +75,4 @@ def downgrade() -> None:
     conn = op.get_bind()
     execute_script(conn, NEW_SIGNATURES)
     execute_script(conn, sql_file("0001_search.sql"))
+    execute_script(conn, DROP_COLUMNS)

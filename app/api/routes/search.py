@@ -44,6 +44,7 @@ def search_get(
     rrf_k: Annotated[int | None, Query(ge=1)] = None,
     keyword_weight: Annotated[float, Query(ge=0, le=1000)] = 1.0,
     semantic_weight: Annotated[float, Query(ge=0, le=1000)] = 1.0,
+    title_weight: Annotated[float | None, Query(ge=0, le=100)] = None,
     fusion: Fusion = Fusion.rrf,
     min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
     filters: Annotated[
@@ -59,6 +60,7 @@ def search_get(
             rrf_k=rrf_k,
             keyword_weight=keyword_weight,
             semantic_weight=semantic_weight,
+            title_weight=title_weight,
             fusion=fusion,
             min_score=min_score,
             filters=_parse_filters(filters),
