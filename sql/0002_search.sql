@@ -131,10 +131,10 @@ $$;
 -- Corpus statistics are global: a filter narrows the candidates, not N or df (as in Lucene).
 -- Title weight (BM25F-style, one shared k1 and b): a title occurrence counts `title_weight` times, in
 -- tf and in the lengths: tf' = tf + (w - 1) * tf_title, dl' = dl + (w - 1) * title_len, avgdl' likewise.
--- With w = 1 this is plain BM25 over title + body.
+-- With w = 1 this is plain BM25 over title + body; the default, 2, is the TITLE_WEIGHT setting's.
 CREATE OR REPLACE FUNCTION search.keyword_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
-    filter jsonb DEFAULT NULL, title_weight double precision DEFAULT 1.0)
+    filter jsonb DEFAULT NULL, title_weight double precision DEFAULT 2.0)
 RETURNS TABLE (doc_id bigint, rank integer, score double precision)
 LANGUAGE sql STABLE AS $$
   WITH q AS (
@@ -261,7 +261,7 @@ $$;
 CREATE OR REPLACE FUNCTION search.keyword(
     query_terms text[], result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL,
-    snippet_width integer DEFAULT 160, title_weight double precision DEFAULT 1.0)
+    snippet_width integer DEFAULT 160, title_weight double precision DEFAULT 2.0)
 RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
@@ -303,7 +303,7 @@ CREATE OR REPLACE FUNCTION search.hybrid(
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
     filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
     fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160,
-    exact_below integer DEFAULT 2000, title_weight double precision DEFAULT 1.0)
+    exact_below integer DEFAULT 2000, title_weight double precision DEFAULT 2.0)
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   WITH kw AS (
     SELECT * FROM search.keyword_ranks(

@@ -63,7 +63,7 @@ def engine_scores(pool: ConnectionPool, queries: list[str]) -> list[dict[str, fl
     with pool.connection() as conn:
         for q in queries:
             rows = conn.execute(
-                "SELECT d.external_id, r.score FROM search.keyword_ranks(%s, 100000) r "
+                "SELECT d.external_id, r.score FROM search.keyword_ranks(%s, 100000, title_weight => 1) r "
                 "JOIN documents d ON d.id = r.doc_id",
                 [query_terms(q)],
             ).fetchall()
@@ -143,7 +143,7 @@ def test_postings_hold_exact_term_frequencies(pool: ConnectionPool, tiny_m3: Emb
 
 
 def test_title_weight_is_bm25f_over_weighted_counts(pool: ConnectionPool, tiny_m3: Embedder) -> None:
-    """With title weight w, scores equal bm25s fed the title tokens w times (w whole): BM25F with one k1, b."""
+    """Title weight w gives the scores of bm25s fed the title tokens w times (BM25F, one k1 and b)."""
     docs = [
         Document("t", "北京 故宫", "故宫 是 明清 两代 的 皇家 宫殿"),
         Document("b", "上海", "北京 故宫 北京 的 历史"),
@@ -153,7 +153,8 @@ def test_title_weight_is_bm25f_over_weighted_counts(pool: ConnectionPool, tiny_m
     upsert_documents(pool, tiny_m3, docs)
     for w in (1, 2, 3):
         corpus = [
-            [t.term for t in document_tokens(d.title)] * w + [t.term for t in document_tokens(d.body)] for d in docs
+            [t.term for t in document_tokens(d.title)] * w + [t.term for t in document_tokens(d.body)]
+            for d in docs
         ]
         ref = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
         ref.index(corpus, show_progress=False)

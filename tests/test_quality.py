@@ -59,7 +59,7 @@ def keyword_run(pool: ConnectionPool, queries: dict[str, str]) -> dict[str, list
     with pool.connection() as conn:
         for qid, text in queries.items():
             rows = conn.execute(
-                "SELECT d.external_id FROM search.keyword_ranks(%s, 10) r "
+                "SELECT d.external_id FROM search.keyword_ranks(%s, 10, title_weight => 1) r "
                 "JOIN documents d ON d.id = r.doc_id ORDER BY r.rank",
                 [query_terms(text)],
             ).fetchall()
@@ -118,7 +118,9 @@ def test_sql_rrf_equals_python_rrf_and_minmax_is_a_convex_score(
     for text in ["战国无双3是由哪两个公司合作开发的", "北京 大学", "历史上的战争"]:
         terms, vec = query_terms(text), tiny_m3.encode([text])[0]
         with pool.connection() as conn:
-            kw = conn.execute("SELECT doc_id, rank FROM search.keyword_ranks(%s, 1100)", [terms]).fetchall()
+            kw = conn.execute(
+                "SELECT doc_id, rank FROM search.keyword_ranks(%s, 1100, title_weight => 2)", [terms]
+            ).fetchall()
             sem = conn.execute("SELECT doc_id, rank FROM search.semantic_ranks(%s, 1100)", [vec]).fetchall()
             names = dict(conn.execute("SELECT id, external_id FROM documents").fetchall())
         expected = [
