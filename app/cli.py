@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--offset", type=int, default=0)
     search.add_argument("--json", action="store_true", help="print the full response as JSON")
 
+    an = sub.add_parser("analyze", help="show the tokens a text becomes (as a document, or --query)")
+    an.add_argument("text")
+    an.add_argument("--query", action="store_true", help="analyse as a query (jieba precise mode)")
+    an.add_argument("--json", action="store_true")
+
     ev = sub.add_parser("eval", help="nDCG@10, Recall@100 and MRR@10 per mode on a BEIR folder")
     ev.add_argument("path", type=Path, help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     ev.add_argument(
@@ -181,6 +186,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from app.api.routes.analyze import analyze_text
+
+    out = analyze_text(args.text, args.query)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(" ".join(f"{t['term']}/{t['position']}" for t in out["tokens"]))
+    return EXIT_OK
+
+
 def _eval_modes(chosen: list[str] | None) -> list[Mode]:
     from app.search import Mode
 
@@ -261,14 +277,26 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"serve": cmd_serve, "ingest": cmd_ingest, "search": cmd_search, "eval": cmd_eval, "db": cmd_db}
+COMMANDS = {
+    "serve": cmd_serve,
+    "ingest": cmd_ingest,
+    "search": cmd_search,
+    "eval": cmd_eval,
+    "analyze": cmd_analyze,
+    "db": cmd_db,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args, get_settings())
+        settings = get_settings()
+        from app.config import analyzer_config
+        from app.text import configure
+
+        configure(analyzer_config(settings))
+        return COMMANDS[args.command](args, settings)
     except (InvalidQuery, EmptyQuery, InvalidDocument) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

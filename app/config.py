@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.text.tokenizer import AnalyzerConfig
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -26,6 +28,12 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "bge-m3", "sentence-transformers"] = "auto"
     embedding_batch_size: int = Field(default=16, ge=1, le=1024)
     embedding_max_length: int = Field(default=512, ge=8, le=8192)
+
+    # Text analysis (changing these needs a re-ingest: the analyzer enters every content hash).
+    stemmer_language: str | None = "english"  # Snowball language for Latin-script words; "" = no stemming
+    english_stopwords: bool = True  # drop Lucene's English stop words
+    stopwords_file: Path | None = None  # more stop words, one per line (any language)
+    jieba_user_dict: Path | None = None  # a jieba user dictionary ("word [freq] [tag]" lines)
 
     # Retrieval.
     bm25_k1: float = Field(default=1.2, ge=0)
@@ -52,6 +60,15 @@ class Settings(BaseSettings):
         if self.rank_window < self.max_offset + self.max_limit:
             raise ValueError("RANK_WINDOW must be at least MAX_OFFSET + MAX_LIMIT (pages are slices of it)")
         return self
+
+
+def analyzer_config(settings: Settings) -> AnalyzerConfig:
+    return AnalyzerConfig(
+        stemmer_language=settings.stemmer_language or None,
+        english_stopwords=settings.english_stopwords,
+        stopwords_file=settings.stopwords_file,
+        user_dict=settings.jieba_user_dict,
+    )
 
 
 @lru_cache

@@ -13,8 +13,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from app import __version__, store
 from app.api.deps import AppState
-from app.api.routes import documents, health, search
-from app.config import Settings, get_settings
+from app.api.routes import analyze, documents, health, search
+from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, release_embedded, resolve_database_url
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder, load_embedder
@@ -28,7 +28,7 @@ from app.errors import (
     ModelUnavailable,
 )
 from app.search import SearchService
-from app.text.tokenizer import warm_up
+from app.text.tokenizer import configure, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure(analyzer_config(settings))
         warm_up()
         own_pool = pool is None
         the_pool = pool or open_pool(resolve_database_url(settings), settings)
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(search.router)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(analyze.router)
 
     async def domain_error(request: Request, exc: Exception) -> JSONResponse:
         for kind, code in ERROR_STATUS.items():

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import InvalidDocument
-from app.text import Token, document_tokens, term_frequencies, tsvector_literal
+from app.text import Token, analyzer, document_tokens, term_frequencies, tsvector_literal
 
 MAX_ID_CHARS = 512
 
@@ -38,9 +38,13 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        """Changes whenever anything stored changes; equal hashes mean no re-embedding is needed."""
+        """Changes whenever anything stored changes (the analyzer's settings included); equal hashes
+        mean the document needs neither re-tokenising nor re-embedding."""
         payload = json.dumps(
-            [self.title, self.body, self.url, self.metadata], ensure_ascii=False, sort_keys=True, default=str
+            [self.title, self.body, self.url, self.metadata, analyzer().signature],
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

@@ -2,8 +2,8 @@
 
 Terms are located on the normalised text (NFKC + lowercase, as indexed) and mapped back to the original
 characters, so the snippet shows the document as written. The chosen window is re-tokenised with jieba
-so only whole tokens are marked (`cat` is not marked inside `concatenate`; 北京 is marked in 北京大学
-because jieba's search mode indexes it there). Everything else is HTML-escaped.
+so only whole tokens, in their analysed form, are marked (`cat` is not marked inside `concatenate`;
+北京 is marked in 北京大学 because jieba's search mode indexes it there). Everything else is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import html
 import unicodedata
 from dataclasses import dataclass
 
-from app.text.tokenizer import _jieba, is_term
+from app.text.tokenizer import analyzer
 
 ELLIPSIS = "…"
 
@@ -60,12 +60,9 @@ def _best_start(occ: list[tuple[int, str]], width: int) -> int:
 
 
 def _marked_spans(window: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Non-overlapping spans of `window` (normalised) that are query-term tokens."""
-    spans = sorted(
-        (s, e)
-        for w, s, e in _jieba().tokenize(window, mode="search")
-        if is_term(w.strip()) and w.strip() in terms
-    )
+    """Non-overlapping spans of `window` (normalised) whose analysed token is a query term (so a
+    stemmed term marks `searches` and `searching` alike)."""
+    spans = sorted((s, e) for term, s, e in analyzer().search_spans(window) if term in terms)
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

@@ -1,6 +1,23 @@
 """Text analysis shared by ingest and query time: normalisation, jieba tokens, tsvector literals."""
 
-from app.text.tokenizer import Token, document_tokens, normalize, query_terms, term_frequencies
+from app.text.tokenizer import (
+    Token,
+    analyzer,
+    configure,
+    document_tokens,
+    normalize,
+    query_terms,
+    term_frequencies,
+)
 from app.text.tsvector import tsvector_literal
 
-__all__ = ["Token", "document_tokens", "normalize", "query_terms", "term_frequencies", "tsvector_literal"]
+__all__ = [
+    "Token",
+    "analyzer",
+    "configure",
+    "document_tokens",
+    "normalize",
+    "query_terms",
+    "term_frequencies",
+    "tsvector_literal",
+]

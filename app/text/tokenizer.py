@@ -2,24 +2,76 @@
 
 Documents use jieba's search mode (a long word also yields its dictionary sub-words, so a precise-mode
 query word such as 共和国 finds 中华人民共和国); queries use precise mode. Both go through the same
-NFKC + lowercase normaliser, and tokens without a letter or digit (punctuation, spaces, emoji) are dropped.
+NFKC + lowercase normaliser; tokens without a letter or digit (punctuation, spaces, emoji) are dropped,
+stop words are dropped, and Latin-script words are stemmed (Snowball), so `searches` finds `search`.
+The analyzer is configured once per process from the settings (`configure`); its `signature` enters
+every document's content hash, so re-ingesting after an analyzer change re-tokenises.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import jieba
 
 # Postgres refuses lexemes over 2,047 bytes; a "word" this long is noise, not a search term.
 MAX_TERM_CHARS = 64
 
-_lock = threading.Lock()
-_tokenizer: jieba.Tokenizer | None = None
+# Lucene's EnglishAnalyzer stop words (ENGLISH_STOP_WORDS_SET).
+ENGLISH_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    ]
+)
+_LATIN_WORD = re.compile(r"^[a-z\u00df-\u024f]+$")
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    stemmer_language: str | None = "english"
+    english_stopwords: bool = True
+    stopwords_file: Path | None = None
+    user_dict: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -32,21 +84,97 @@ class Token:
     end: int
 
 
-def _jieba() -> jieba.Tokenizer:
-    """The process-wide jieba tokenizer, initialised once (loading its dictionary takes about a second)."""
-    global _tokenizer
+class Analyzer:
+    """jieba + stop words + stemming, built once from an AnalyzerConfig."""
+
+    def __init__(self, config: AnalyzerConfig) -> None:
+        self.config = config
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        if config.user_dict is not None:
+            self._jieba.load_userdict(str(config.user_dict))
+        stop: set[str] = set(ENGLISH_STOPWORDS) if config.english_stopwords else set()
+        if config.stopwords_file is not None:
+            text = config.stopwords_file.read_text(encoding="utf-8")
+            stop.update(
+                normalize(w.strip()) for w in text.splitlines() if w.strip() and not w.startswith("#")
+            )
+        self.stopwords = frozenset(stop)
+        self._stemmer = None
+        if config.stemmer_language:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer(config.stemmer_language)
+        self.signature = self._signature()
+
+    def _signature(self) -> str:
+        parts = [f"jieba={jieba.__version__}", f"stem={self.config.stemmer_language or ''}"]
+        parts.append("stop=" + hashlib.sha1("\n".join(sorted(self.stopwords)).encode()).hexdigest()[:12])
+        if self.config.user_dict is not None:
+            parts.append("dict=" + hashlib.sha1(self.config.user_dict.read_bytes()).hexdigest()[:12])
+        return ";".join(parts)
+
+    def term(self, word: str) -> str | None:
+        """The indexed form of one jieba word (already normalised), or None when it is not kept."""
+        word = word.strip()
+        if not is_term(word) or word in self.stopwords:
+            return None
+        if self._stemmer is not None and _LATIN_WORD.match(word):
+            return str(self._stemmer.stemWord(word))
+        return word
+
+    def _tokens(self, text: str, mode: str) -> list[Token]:
+        tokens: list[Token] = []
+        for word, start, end in self._jieba.tokenize(normalize(text), mode=mode):
+            term = self.term(word)
+            if term is not None:
+                tokens.append(Token(term, len(tokens) + 1, start, end))
+        return tokens
+
+    def document_tokens(self, text: str) -> list[Token]:
+        return self._tokens(text, "search")
+
+    def query_tokens(self, text: str) -> list[Token]:
+        return self._tokens(text, "default")
+
+    def query_terms(self, text: str) -> list[str]:
+        return [t.term for t in self.query_tokens(text)]
+
+    def search_spans(self, text: str) -> list[tuple[str, int, int]]:
+        """(term, start, end) of the search-mode tokens of already normalised text (for highlighting)."""
+        out = []
+        for word, start, end in self._jieba.tokenize(text, mode="search"):
+            term = self.term(word)
+            if term is not None:
+                out.append((term, start, end))
+        return out
+
+
+_lock = threading.Lock()
+_config = AnalyzerConfig()
+
+
+def configure(config: AnalyzerConfig) -> None:
+    """Set the process's analyzer (the service and the CLI call this once, from the settings)."""
+    global _config
     with _lock:
-        if _tokenizer is None:
-            jieba.setLogLevel(logging.WARNING)
-            tok = jieba.Tokenizer()
-            tok.initialize()
-            _tokenizer = tok
-        return _tokenizer
+        _config = config
+
+
+@lru_cache(maxsize=4)
+def _analyzer_for(config: AnalyzerConfig) -> Analyzer:
+    return Analyzer(config)
+
+
+def analyzer() -> Analyzer:
+    with _lock:
+        return _analyzer_for(_config)
 
 
 def warm_up() -> None:
     """Load jieba's dictionary now (about a second) rather than inside the first search."""
-    _jieba()
+    analyzer()
 
 
 def normalize(text: str) -> str:
@@ -67,17 +195,12 @@ def is_term(word: str) -> bool:
 
 def document_tokens(text: str) -> list[Token]:
     """Search-mode tokens of a document, with positions and offsets into `normalize(text)`."""
-    tokens: list[Token] = []
-    for word, start, end in _jieba().tokenize(normalize(text), mode="search"):
-        word = word.strip()
-        if is_term(word):
-            tokens.append(Token(word, len(tokens) + 1, start, end))
-    return tokens
+    return analyzer().document_tokens(text)
 
 
 def query_terms(text: str) -> list[str]:
     """Precise-mode terms of a query, in order, duplicates kept (BM25 sums a repeated query term)."""
-    return [w.strip() for w in _jieba().cut(normalize(text)) if is_term(w.strip())]
+    return analyzer().query_terms(text)
 
 
 def term_frequencies(tokens: list[Token]) -> Counter[str]:

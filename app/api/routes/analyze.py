@@ -1,0 +1,39 @@
+"""GET /analyze: the tokens a text becomes, as a document (indexed) or as a query."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import SettingsDep
+from app.errors import InvalidQuery
+from app.text import analyzer, normalize
+
+router = APIRouter(tags=["analyze"])
+
+
+def analyze_text(text: str, as_query: bool) -> dict[str, Any]:
+    """Shared by the endpoint and `hybrid-search analyze`."""
+    a = analyzer()
+    tokens = a.query_tokens(text) if as_query else a.document_tokens(text)
+    return {
+        "mode": "query" if as_query else "document",
+        "normalized": normalize(text),
+        "tokens": [asdict(t) for t in tokens],
+        "analyzer": a.signature,
+    }
+
+
+@router.get("/analyze")
+def analyze(
+    settings: SettingsDep,
+    text: Annotated[str, Query(min_length=1, description="The text to analyse.")],
+    mode: Literal["document", "query"] = "document",
+) -> dict[str, Any]:
+    """Documents use jieba's search mode (sub-words too), queries its precise mode; both drop stop words
+    and stem Latin-script words. Offsets are into `normalized`."""
+    if len(text) > settings.max_query_chars * 100:
+        raise InvalidQuery(f"text longer than {settings.max_query_chars * 100} characters")
+    return analyze_text(text, mode == "query")
