@@ -119,7 +119,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import open_pool
     from app.embedding.loader import load_embedder
     from app.ingest.documents import FieldMap
-    from app.ingest.pipeline import ingest
+    from app.ingest.pipeline import PassagePlan, ingest
     from app.ingest.readers import read_records
 
     if args.batch_size < 1:
@@ -132,7 +132,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"loading embedding model {settings.embedding_model} ...", file=sys.stderr)
         embedder = load_embedder(settings)
         with tqdm(total=total, unit="doc", desc="ingest", disable=args.quiet, file=sys.stderr) as bar:
-            report = ingest(pool, embedder, records, fields, args.batch_size, on_progress=bar.update)
+            plan = PassagePlan(settings.passage_chars, settings.passage_overlap)
+            report = ingest(
+                pool, embedder, records, fields, args.batch_size, on_progress=bar.update, plan=plan
+            )
     finally:
         pool.close()
     for bad in report.bad:
@@ -215,7 +218,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from app.eval.beir import load_beir
     from app.eval.runner import evaluate, sweep
     from app.ingest.documents import FieldMap
-    from app.ingest.pipeline import ingest
+    from app.ingest.pipeline import PassagePlan, ingest
     from app.ingest.readers import read_records
     from app.search import Mode, SearchService
 
@@ -236,7 +239,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             models = ModelHolder.ready(embedder) if embedder else ModelHolder.unavailable("keyword-only eval")
             total = _count_lines(args.path)
             with tqdm(total=total, unit="doc", desc="ingest", disable=args.quiet, file=sys.stderr) as bar:
-                report = ingest(pool, embedder, read_records(args.path), FieldMap(), on_progress=bar.update)
+                plan = PassagePlan(settings.passage_chars, settings.passage_overlap)
+                report = ingest(
+                    pool, embedder, read_records(args.path), FieldMap(), on_progress=bar.update, plan=plan
+                )
             service = SearchService(pool, models, settings)
             results: dict[str, Any] = {
                 "dataset": str(args.path),

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "bge-m3", "sentence-transformers"] = "auto"
     embedding_batch_size: int = Field(default=16, ge=1, le=1024)
     embedding_max_length: int = Field(default=512, ge=8, le=8192)
+    # Long bodies are embedded as overlapping passages of this many characters (a document's semantic
+    # score is its best passage's).
+    passage_chars: int = Field(default=512, ge=16)
+    passage_overlap: int = Field(default=64, ge=0)
 
     # Text analysis (changing these needs a re-ingest: the analyzer enters every content hash).
     stemmer_language: str | None = "english"  # Snowball language for Latin-script words; "" = no stemming
@@ -57,6 +61,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _window_covers_pages(self) -> Settings:
+        if self.passage_overlap >= self.passage_chars:
+            raise ValueError("PASSAGE_OVERLAP must be smaller than PASSAGE_CHARS")
         if self.rank_window < self.max_offset + self.max_limit:
             raise ValueError("RANK_WINDOW must be at least MAX_OFFSET + MAX_LIMIT (pages are slices of it)")
         return self

@@ -21,6 +21,9 @@ from app.ingest.documents import AnalyzedDocument
 
 MODEL_MISMATCH_SQLSTATE = "HS001"
 
+# One document's passages: (start, end) in characters of its body, and the passage's vector.
+Passages = list[tuple[int, int, np.ndarray]]
+
 
 def register_model(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
     """Record the model on first use; ModelMismatch if the database's vectors come from another one."""
@@ -50,9 +53,10 @@ def existing_hashes(conn: psycopg.Connection[Any], ids: Sequence[str]) -> dict[s
 
 
 def write_documents(
-    conn: psycopg.Connection[Any], docs: Sequence[AnalyzedDocument], vectors: np.ndarray | None
+    conn: psycopg.Connection[Any], docs: Sequence[AnalyzedDocument], passages: Sequence[Passages] | None
 ) -> list[int]:
-    """Upsert `docs` (unique ids) with their vectors and postings inside the caller's transaction."""
+    """Upsert `docs` (unique ids) with their passages' vectors and postings in the caller's transaction.
+    The document's own `embedding` is its first passage's (the start, with the title)."""
     sql = query("upsert_document")
     doc_ids: list[int] = []
     with conn.cursor() as cur:
@@ -69,7 +73,7 @@ def write_documents(
                     "tsv": a.tsvector,
                     "doc_len": a.doc_len,
                     "title_len": a.title_len,
-                    "embedding": None if vectors is None else vectors[i],
+                    "embedding": None if passages is None else passages[i][0][2],
                     "content_hash": d.content_hash,
                 },
             )
@@ -77,6 +81,16 @@ def write_documents(
             assert row is not None
             doc_ids.append(int(row[0]))
         cur.execute(query("delete_postings"), {"doc_ids": doc_ids})
+        cur.execute(query("delete_passages"), {"doc_ids": doc_ids})
+        if passages is not None:
+            cur.executemany(
+                query("insert_passage"),
+                [
+                    {"doc_id": doc_id, "no": no, "start": s, "end": e, "embedding": vec}
+                    for doc_id, doc_passages in zip(doc_ids, passages, strict=True)
+                    for no, (s, e, vec) in enumerate(doc_passages)
+                ],
+            )
         terms: list[str] = []
         posting_ids: list[int] = []
         tfs: list[int] = []

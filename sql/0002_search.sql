@@ -1,6 +1,6 @@
 -- hybrid-search 0002: metadata filters on both legs, fixed fusion windows (stable pages), a fixed
 -- HNSW ef_search with pgvector 0.8 iterative scans, exact search for selective filters, min-max fusion,
--- a title weight for BM25.
+-- a title weight for BM25, and passages: long documents embedded in overlapping pieces.
 -- Replaces the 0001 functions (migration 0002 drops their old signatures first).
 
 -- A timestamp from an ISO-8601 date string, or NULL (never an error) for anything else.
@@ -34,6 +34,46 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     ) AS p ON p.pos > 0
     GROUP BY l.len
   ) AS x
+$$;
+
+-- Record the embedding model on first use; refuse a different one (SQLSTATE HS001). The first
+-- registration types the vector columns and builds the HNSW index on the passages.
+CREATE OR REPLACE FUNCTION search.register_model(model_name text, model_dim integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  cur record;
+BEGIN
+  LOCK TABLE search.embedding_model IN SHARE ROW EXCLUSIVE MODE;
+  SELECT name, dim INTO cur FROM search.embedding_model;
+  IF FOUND THEN
+    IF cur.name <> model_name OR cur.dim <> model_dim THEN
+      RAISE EXCEPTION USING
+        ERRCODE = 'HS001',
+        MESSAGE = format('embedding model mismatch: the database holds %s-d vectors from %s, '
+                         'but the configured model is %s (%s-d)', cur.dim, cur.name, model_name, model_dim),
+        HINT = 'set EMBEDDING_MODEL to the recorded model, or load into a new database';
+    END IF;
+    RETURN;
+  END IF;
+  IF model_dim < 1 OR model_dim > 2000 THEN
+    RAISE EXCEPTION USING ERRCODE = 'HS002',
+      MESSAGE = format('vector dimension %s is outside 1..2000 (the HNSW limit)', model_dim);
+  END IF;
+  INSERT INTO search.embedding_model (name, dim) VALUES (model_name, model_dim);
+  PERFORM search.type_vectors(model_dim);
+END
+$$;
+
+-- Type the vector columns as vector(dim) and index the passages (used by register_model and by
+-- migration 0002 on a database whose model was registered before passages existed).
+CREATE OR REPLACE FUNCTION search.type_vectors(model_dim integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE public.documents ALTER COLUMN embedding TYPE vector(%s)', model_dim);
+  EXECUTE format('ALTER TABLE search.passages ALTER COLUMN embedding TYPE vector(%s)', model_dim);
+  CREATE INDEX IF NOT EXISTS passages_embedding_hnsw
+    ON search.passages USING hnsw (embedding vector_cosine_ops);
+END
 $$;
 
 -- Statistics triggers, now also keeping the total title length (for the title weight's avgdl).
@@ -168,27 +208,32 @@ LANGUAGE sql STABLE AS $$
   LIMIT greatest(max_rank, 0)
 $$;
 
--- Nearest documents by cosine distance (`<=>`, matching the HNSW index's vector_cosine_ops).
+-- Nearest documents by cosine distance (`<=>`, matching the HNSW index's vector_cosine_ops), read from
+-- their passages: a long document is embedded as overlapping passages, and its score is that of its
+-- best passage (whose start, in characters of the body, is returned for the snippet).
 -- Every page must be a slice of one list, so nothing here depends on max_rank except where to stop:
 -- * ef_search is fixed per call, so the index returns one deterministic stream, and pgvector 0.8
---   iterative scans (strict order) keep reading it until max_rank rows have passed the filter;
+--   iterative scans (strict order) keep reading it; documents are taken in the order their first
+--   passage appears, until max_rank documents have passed the filter;
 -- * a corpus, or a filter, of at most `exact_below` documents is answered by exact search (the
 --   choice depends on the filter and corpus alone, never on the page);
--- * otherwise the HNSW index is used for every page (sequential scans are switched off for the one
+-- * otherwise the HNSW index is used for every page (sequential scans are switched off for the
 --   query, or the planner would sort exactly for large LIMITs and approximately for small ones).
--- If the index scan ends before max_rank rows although more documents match (a scan budget, see
+-- If the index scan ends before max_rank documents although more match (a scan budget, see
 -- hnsw.max_scan_tuples), `search.semantic_complete` (read with current_setting) is set to 'false':
 -- the list is short, and says so.
 CREATE OR REPLACE FUNCTION search.semantic_ranks(
     query_embedding vector, max_rank integer, filter jsonb DEFAULT NULL,
     ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000)
-RETURNS TABLE (doc_id bigint, rank integer, score double precision)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision, passage_start integer)
 LANGUAGE plpgsql AS $$
 DECLARE
   selective boolean := false;
   seqscan text;
-  got bigint;
+  seen bigint[] := '{}';
+  n integer := 0;
   available bigint;
+  rec record;
 BEGIN
   PERFORM set_config('search.semantic_complete', 'true', true);
   IF query_embedding IS NULL OR max_rank IS NULL OR max_rank < 1 THEN
@@ -202,56 +247,60 @@ BEGIN
   ELSE
     SELECT count(*) <= exact_below INTO selective FROM (
       SELECT 1 FROM public.documents AS d
-      WHERE d.embedding IS NOT NULL
-        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+      WHERE d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
       LIMIT exact_below + 1
     ) AS s;
   END IF;
 
   IF selective THEN
-    -- Exact search over the few matching documents (MATERIALIZED keeps the planner off the index).
+    -- Exact search over the passages of the few matching documents (MATERIALIZED: no index).
     RETURN QUERY
       WITH c AS MATERIALIZED (
-        SELECT d.id, d.embedding <=> query_embedding AS dist
-        FROM public.documents AS d
-        WHERE d.embedding IS NOT NULL
-          AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+        SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
+        FROM search.passages AS p JOIN public.documents AS d ON d.id = p.doc_id
+        WHERE filter IS NULL
+           OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+      ), best AS (
+        SELECT DISTINCT ON (c.id) c.id, c.dist, c.start_char FROM c ORDER BY c.id, c.dist, c.start_char
       )
-      SELECT c.id, (row_number() OVER (ORDER BY c.dist, c.id))::integer, 1 - c.dist
-      FROM c ORDER BY c.dist, c.id LIMIT max_rank;
+      SELECT best.id, (row_number() OVER (ORDER BY best.dist, best.id))::integer, 1 - best.dist,
+             best.start_char
+      FROM best ORDER BY best.dist, best.id LIMIT max_rank;
     RETURN;
   END IF;
 
   seqscan := current_setting('enable_seqscan');
   PERFORM set_config('enable_seqscan', 'off', true);
-  RETURN QUERY
-    -- Ranks follow the index's own stream order (by distance; equal distances in the order the
-    -- graph search met them), never re-sorted, so a shorter LIMIT is always a prefix of a longer one.
-    SELECT n.id, n.pos::integer, 1 - n.dist
-    FROM (
-      SELECT s.id, s.dist, row_number() OVER () AS pos
-      FROM (
-        SELECT d.id, d.embedding <=> query_embedding AS dist
-        FROM public.documents AS d
-        WHERE d.embedding IS NOT NULL
-          AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
-                                  AND search.conditions_hold(d.metadata, filter)))
-        ORDER BY d.embedding <=> query_embedding
-        LIMIT max_rank
-      ) AS s
-    ) AS n
-    ORDER BY n.pos;
-  GET DIAGNOSTICS got = ROW_COUNT;
+  -- The loop reads the index stream lazily (a cursor): it stops as soon as max_rank documents are in.
+  FOR rec IN
+    SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
+    FROM search.passages AS p
+    WHERE filter IS NULL OR EXISTS (
+      SELECT 1 FROM public.documents AS d
+      WHERE d.id = p.doc_id
+        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+    ORDER BY p.embedding <=> query_embedding
+  LOOP
+    CONTINUE WHEN rec.id = ANY(seen);
+    seen := seen || rec.id;
+    n := n + 1;
+    doc_id := rec.id;
+    rank := n;
+    score := 1 - rec.dist;
+    passage_start := rec.start_char;
+    RETURN NEXT;
+    EXIT WHEN n >= max_rank;
+  END LOOP;
   PERFORM set_config('enable_seqscan', seqscan, true);
-  IF got < max_rank THEN
+  IF n < max_rank THEN
     SELECT count(*) INTO available FROM (
       SELECT 1 FROM public.documents AS d
-      WHERE d.embedding IS NOT NULL
+      WHERE EXISTS (SELECT 1 FROM search.passages AS p WHERE p.doc_id = d.id)
         AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
                                 AND search.conditions_hold(d.metadata, filter)))
       LIMIT max_rank
     ) AS s;
-    IF available > got THEN
+    IF available > n THEN
       PERFORM set_config('search.semantic_complete', 'false', true);
     END IF;
   END IF;
@@ -265,7 +314,7 @@ CREATE OR REPLACE FUNCTION search.keyword(
 RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
-         r.rank, r.score, NULL::integer, NULL::float8, d.metadata
+         r.rank, r.score, NULL::integer, NULL::float8, d.metadata, NULL::integer
   FROM search.keyword_ranks(query_terms, result_offset + result_limit, k1, b, filter, title_weight) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
   WHERE r.rank > result_offset
@@ -279,7 +328,7 @@ CREATE OR REPLACE FUNCTION search.semantic(
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
-         NULL::integer, NULL::float8, r.rank, r.score, d.metadata
+         NULL::integer, NULL::float8, r.rank, r.score, d.metadata, r.passage_start
   FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search, exact_below) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
   WHERE r.rank > result_offset
@@ -317,7 +366,7 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
     SELECT min(score) AS lo, max(score) AS hi FROM sem
   ), joined AS (
     SELECT coalesce(kw.doc_id, sem.doc_id) AS doc_id,
-           kw.rank AS kr, kw.score AS ks, sem.rank AS sr, sem.score AS ss
+           kw.rank AS kr, kw.score AS ks, sem.rank AS sr, sem.score AS ss, sem.passage_start AS ps
     FROM kw FULL OUTER JOIN sem ON kw.doc_id = sem.doc_id
   ), fused AS (
     SELECT j.*,
@@ -337,7 +386,7 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
   )
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, p.fused_score,
-         p.kr, p.ks, p.sr, p.ss, d.metadata
+         p.kr, p.ks, p.sr, p.ss, d.metadata, p.ps
   FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
   ORDER BY p.fused_score DESC, p.doc_id
 $$;

@@ -49,6 +49,9 @@ class HitOut(BaseModel):
     semantic_rank: int | None = None
     semantic_score: float | None = Field(default=None, description="Cosine similarity of the semantic leg.")
     metadata: dict[str, Any] = {}
+    passage_start: int | None = Field(
+        default=None, description="Where the best-matching passage starts in the text (semantic leg)."
+    )
 
 
 class SearchOut(BaseModel):

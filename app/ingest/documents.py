@@ -48,10 +48,6 @@ class Document:
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
-    @property
-    def embedding_text(self) -> str:
-        return f"{self.title}\n{self.body}" if self.title else self.body
-
 
 @dataclass(frozen=True)
 class AnalyzedDocument:

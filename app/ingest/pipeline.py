@@ -15,6 +15,7 @@ from app import store
 from app.embedding.base import Embedder
 from app.errors import InvalidDocument
 from app.ingest.documents import AnalyzedDocument, Document, FieldMap, analyze, document_from_record
+from app.ingest.passages import split_passages
 from app.ingest.readers import RawRecord
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,34 @@ def parse(raws: list[RawRecord], fields: FieldMap, report: IngestReport) -> list
     return list(by_id.values())
 
 
+@dataclass(frozen=True)
+class PassagePlan:
+    """How long bodies are cut for embedding (see app.ingest.passages)."""
+
+    max_chars: int = 512
+    overlap: int = 64
+
+
+def embed_passages(embedder: Embedder, docs: list[Document], plan: PassagePlan) -> list[store.Passages]:
+    """Each document's passages with their vectors, encoded in one batch. A passage is embedded with
+    the document's title in front, so every piece knows what it is about."""
+    spans = [split_passages(d.body, plan.max_chars, plan.overlap) for d in docs]
+    texts = [
+        f"{d.title}\n{d.body[s:e]}" if d.title else d.body[s:e]
+        for d, doc_spans in zip(docs, spans, strict=True)
+        for s, e in doc_spans
+    ]
+    vectors = embedder.encode(texts)
+    out: list[store.Passages] = []
+    i = 0
+    for doc_spans in spans:
+        out.append([(s, e, vectors[i + j]) for j, (s, e) in enumerate(doc_spans)])
+        i += len(doc_spans)
+    return out
+
+
 def upsert_documents(
-    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document]
+    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: PassagePlan | None = None
 ) -> tuple[int, int, list[tuple[Document, str]]]:
     """Store `docs` (unique ids): returns (written, unchanged, failures). Unchanged docs are not re-embedded.
 
@@ -93,7 +120,7 @@ def upsert_documents(
     if not changed:
         return 0, len(docs), []
     analyzed = [analyze(d) for d in changed]
-    vectors = embedder.encode([d.embedding_text for d in changed]) if embedder is not None else None
+    vectors = embed_passages(embedder, changed, plan or PassagePlan()) if embedder is not None else None
     try:
         with pool.connection() as conn, conn.transaction():
             store.write_documents(conn, analyzed, vectors)
@@ -119,6 +146,7 @@ def ingest(
     fields: FieldMap,
     batch_size: int = 64,
     on_progress: Callable[[int], None] | None = None,
+    plan: PassagePlan | None = None,
 ) -> IngestReport:
     """Ingest every good record; bad ones are reported with their line and skipped."""
     report = IngestReport()
@@ -128,7 +156,7 @@ def ingest(
     for chunk in batched(raws, batch_size):
         parsed = parse(chunk, fields, report)
         if parsed:
-            written, unchanged, failures = upsert_documents(pool, embedder, [d for _, d in parsed])
+            written, unchanged, failures = upsert_documents(pool, embedder, [d for _, d in parsed], plan)
             report.written += written
             report.unchanged += unchanged
             lines = {d.external_id: raw for raw, d in parsed}

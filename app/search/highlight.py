@@ -72,12 +72,16 @@ def _marked_spans(window: str, terms: set[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def snippet(body: str, terms: list[str], width: int = 160) -> Snippet:
-    """The best passage of `body` for `terms`; the start of the body when no term occurs."""
+def snippet(body: str, terms: list[str], width: int = 160, start_at: int | None = None) -> Snippet:
+    """The best passage of `body` for `terms` (the start of the body when no term occurs), or the
+    window beginning at character `start_at` of the body (the semantic leg's best passage)."""
     wanted = {t for t in terms if t}
     norm, index = _normalized_with_map(body)
     occ = _occurrences(norm, wanted)
-    start = max(0, _best_start(occ, width) - width // 5) if occ else 0
+    if start_at is not None:
+        start = next((i for i, orig in enumerate(index) if orig >= start_at), len(norm))
+    else:
+        start = max(0, _best_start(occ, width) - width // 5) if occ else 0
     end = min(len(norm), start + width)
     start = max(0, min(start, end - width))
     spans = _marked_spans(norm[start:end], wanted) if occ else []

@@ -65,6 +65,7 @@ class Hit:
     semantic_rank: int | None
     semantic_score: float | None
     metadata: dict[str, Any]
+    passage_start: int | None = None
 
 
 @dataclass
@@ -149,14 +150,17 @@ class SearchService:
         result.complete = bool(complete and next(iter(complete.values())))
         timings["database"] = _ms(t0)
         t0 = time.perf_counter()
-        result.hits = [self._hit(row, bodies.get(row["id"]), terms) for row in rows]
+        from_passage = req.mode is Mode.semantic
+        result.hits = [self._hit(row, bodies.get(row["id"]), terms, from_passage) for row in rows]
         timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
         return result
 
     @staticmethod
-    def _hit(row: dict[str, Any], body: str | None, terms: list[str]) -> Hit:
-        snip = snippet(body, terms) if body is not None else None
+    def _hit(row: dict[str, Any], body: str | None, terms: list[str], from_passage: bool) -> Hit:
+        """In semantic mode the snippet is the best passage; otherwise the window richest in terms."""
+        start = row.get("passage_start") if from_passage else None
+        snip = snippet(body, terms, start_at=start) if body is not None else None
         return Hit(
             **{
                 **row,

@@ -9,7 +9,7 @@ from app.api.deps import StateDep
 from app.api.schemas import DocumentIn, DocumentOut, DocumentsIn, DocumentsOut
 from app.errors import DocumentNotFound, InvalidDocument
 from app.ingest.documents import Document
-from app.ingest.pipeline import upsert_documents
+from app.ingest.pipeline import PassagePlan, upsert_documents
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -27,7 +27,8 @@ def upsert(state: StateDep, body: DocumentsIn) -> DocumentsOut:
     embedder = state.models.get()
     with state.pool.connection() as conn:
         store.register_model(conn, embedder)
-    written, unchanged, failures = upsert_documents(state.pool, embedder, list(docs.values()))
+    plan = PassagePlan(state.settings.passage_chars, state.settings.passage_overlap)
+    written, unchanged, failures = upsert_documents(state.pool, embedder, list(docs.values()), plan)
     if failures:
         doc, error = failures[0]
         raise InvalidDocument(f"document {doc.external_id!r} was refused: {error} ({written} others written)")
