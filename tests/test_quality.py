@@ -162,7 +162,11 @@ def small_beir(tmp: Path, n_docs: int = 60) -> Path:
     (tmp / "qrels" / "test.tsv").write_text(
         "query-id\tcorpus-id\tscore\n" + "\n".join(qrels) + "\n", encoding="utf-8"
     )
-    (tmp / "queries.jsonl").write_text((CMRC / "queries.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    empty = '{"_id": "EMPTY", "text": ""}\n'  # an empty query scores 0, it does not stop the run
+    queries = empty + (CMRC / "queries.jsonl").read_text(encoding="utf-8")
+    (tmp / "queries.jsonl").write_text(queries, encoding="utf-8")
+    with (tmp / "qrels" / "test.tsv").open("a", encoding="utf-8") as fh:
+        fh.write(f"EMPTY\t{docs[0].external_id}\t1\n")
     return tmp
 
 

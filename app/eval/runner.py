@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from app.errors import InvalidQuery
 from app.eval.beir import BeirSet
 from app.eval.metrics import score_run
 from app.search import Mode, SearchRequest, SearchService
@@ -46,13 +47,12 @@ def run_mode(
     """Top-100 document ids per query, through the same service the API uses."""
     run: dict[str, list[str]] = {}
     for qid in progress(list(data.queries), f"{mode.value}"):
-        text = data.queries[qid]
-        if not query_terms(text) and mode is Mode.keyword:
+        request = SearchRequest(data.queries[qid], mode, limit=DEPTH, snippets=False)
+        try:
+            result = service.search(request, embedding=vectors.get(qid))
+        except InvalidQuery:  # an empty or unsearchable query finds nothing; it still counts
             run[qid] = []
             continue
-        result = service.search(
-            SearchRequest(text, mode, limit=DEPTH, snippets=False), embedding=vectors.get(qid)
-        )
         run[qid] = [h.id for h in result.hits]
     return run
 
