@@ -147,3 +147,19 @@ def test_real_loading_of_an_unreachable_model_starts_degraded(
         c.app.state.hybrid.models.wait(60)  # type: ignore[attr-defined]
         assert c.get("/ready").json()["model"] == "failed"
         assert c.get("/search", params={"q": "x", "mode": "semantic"}).status_code == 503
+
+
+def test_filters_fusion_and_highlight_over_http(loaded: TestClient) -> None:
+    r = loaded.get("/search", params={"q": "首都 城市", "mode": "keyword", "filters": '{"city": "北京"}'})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [h["id"] for h in body["hits"]] == ["bj"] and body["complete"]
+    assert "<mark>首都</mark>" in body["hits"][0]["highlight"]
+    post = loaded.post(
+        "/search", json={"q": "城市", "filters": {"city": {"exists": True}}, "fusion": "minmax"}
+    )
+    assert post.status_code == 200 and all(h["id"] == "bj" for h in post.json()["hits"])
+    for bad in ['{"city": ', '["x"]', '{"price": {"gte": "cheap"}}']:
+        r = loaded.get("/search", params={"q": "城市", "filters": bad})
+        assert r.status_code == 422 and r.json()["detail"], bad
+    assert loaded.get("/search", params={"q": "x", "min_score": "nan"}).status_code == 422
