@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
     search.add_argument("-k", "--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
+    search.add_argument("--filters", help='metadata filters as JSON, e.g. \'{"price": {"lte": 500}}\'')
+    search.add_argument("--fusion", choices=["rrf", "minmax"], default="rrf")
+    search.add_argument("--rrf-k", type=int, default=None)
+    search.add_argument("--keyword-weight", type=float, default=1.0)
+    search.add_argument("--semantic-weight", type=float, default=1.0)
+    search.add_argument("--title-weight", type=float, default=None)
+    search.add_argument("--min-score", type=float, default=None)
     search.add_argument("--json", action="store_true", help="print the full response as JSON")
 
     an = sub.add_parser("analyze", help="show the tokens a text becomes (as a document, or --query)")
@@ -144,11 +151,23 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_BAD_INPUT if report.bad else EXIT_OK
 
 
+def _json_object(raw: str | None, what: str) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidQuery(f"{what} is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise InvalidQuery(f"{what} must be a JSON object")
+    return value
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from app.api.main import model_holder
     from app.db import open_pool
     from app.embedding.loader import ModelHolder
-    from app.search import Mode, SearchRequest, SearchService
+    from app.search import Fusion, Mode, SearchRequest, SearchService
 
     pool = open_pool(_database_url(settings), settings, min_size=1)
     try:
@@ -158,7 +177,19 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         else:
             models = model_holder(settings, pool)
             models.load()
-        req = SearchRequest(args.query, mode, args.limit, args.offset)
+        req = SearchRequest(
+            args.query,
+            mode,
+            args.limit,
+            args.offset,
+            rrf_k=args.rrf_k,
+            keyword_weight=args.keyword_weight,
+            semantic_weight=args.semantic_weight,
+            fusion=Fusion(args.fusion),
+            min_score=args.min_score,
+            filters=_json_object(args.filters, "--filters"),
+            title_weight=args.title_weight,
+        )
         result = SearchService(pool, models, settings).search(req)
     finally:
         pool.close()

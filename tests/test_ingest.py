@@ -122,6 +122,10 @@ def test_cli_ingest_exit_code_and_line_numbers(
     assert cli.main(["search", "再见", "--mode", "keyword", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [h["id"] for h in out["hits"]] == ["g2"]
+    assert cli.main(["search", "再见", "--mode", "keyword", "--filters", '{"x": 1}', "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"] == []
+    assert cli.main(["search", "再见", "--filters", "{oops"]) == 2
+    assert cli.main(["search", "!!!", "--mode", "keyword"]) == 2
 
 
 def test_bikes_ingest_with_field_mapping(pool: ConnectionPool, tiny_m3: Embedder) -> None:
