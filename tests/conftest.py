@@ -120,3 +120,6 @@ class CountingEmbedder:
     def encode(self, texts: list[str]) -> Vectors:
         self.encoded += len(texts)
         return self.inner.encode(texts)
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        return self.inner.encode_queries(texts)

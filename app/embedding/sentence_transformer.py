@@ -31,3 +31,6 @@ class SentenceTransformerEmbedder:
             texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
         return l2_normalize(vecs)
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        return self.encode(texts)

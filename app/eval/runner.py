@@ -32,7 +32,7 @@ def encode_queries(
     out: dict[str, np.ndarray] = {}
     batches = [ids[i : i + 64] for i in range(0, len(ids), 64)]
     for batch in progress(batches, "encode queries"):
-        for qid, vec in zip(batch, embedder.encode([data.queries[q] for q in batch]), strict=True):
+        for qid, vec in zip(batch, embedder.encode_queries([data.queries[q] for q in batch]), strict=True):
             out[qid] = vec
     return out
 

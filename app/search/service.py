@@ -127,7 +127,7 @@ class SearchService:
         elif embedding is None:
             try:
                 t0 = time.perf_counter()
-                embedding = self.models.get().encode([req.q])[0]
+                embedding = self.models.get().encode_queries([req.q])[0]
                 timings["embed"] = _ms(t0)
             except ModelUnavailable as exc:
                 if req.mode is Mode.semantic:
