@@ -117,6 +117,9 @@ def test_bad_parameters_are_refused(service: SearchService) -> None:
         SearchRequest("bike", limit=101),
         SearchRequest("bike", offset=-1),
         SearchRequest("bike", rrf_k=0),
+        SearchRequest("bike", keyword_weight=float("nan")),
+        SearchRequest("bike", min_score=float("inf")),
+        SearchRequest("bike", title_weight=float("nan")),
     ]:
         with pytest.raises(InvalidQuery):
             service.search(req)

@@ -6,6 +6,7 @@ so psql, the CLI and HTTP always agree.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -104,9 +105,13 @@ class SearchService:
             raise InvalidQuery(f"offset must be between 0 and {s.max_offset}")
         if req.rrf_k is not None and req.rrf_k < 1:
             raise InvalidQuery("rrf_k must be at least 1")
-        if req.keyword_weight < 0 or req.semantic_weight < 0:
-            raise InvalidQuery("leg weights must not be negative")
-        if req.title_weight is not None and not 0 <= req.title_weight <= 100:
+        if not all(math.isfinite(w) and w >= 0 for w in (req.keyword_weight, req.semantic_weight)):
+            raise InvalidQuery("leg weights must be finite and not negative")
+        if req.min_score is not None and not math.isfinite(req.min_score):
+            raise InvalidQuery("min_score must be a finite number")
+        if req.title_weight is not None and not (
+            math.isfinite(req.title_weight) and 0 <= req.title_weight <= 100
+        ):
             raise InvalidQuery("title_weight must be between 0 and 100")
 
     def search(self, req: SearchRequest, embedding: np.ndarray | None = None) -> SearchResult:
