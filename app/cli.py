@@ -239,6 +239,12 @@ def _eval_modes(chosen: list[str] | None) -> list[Mode]:
     return [Mode(m) for m in dict.fromkeys(chosen)]
 
 
+def needed_model_for(modes: list[Mode], sweep: bool) -> bool:
+    from app.search import Mode
+
+    return sweep or any(m is not Mode.keyword for m in modes)
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from contextlib import nullcontext
 
@@ -247,15 +253,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import open_pool, temporary_database, upgrade
     from app.embedding.loader import ModelHolder, load_embedder
     from app.eval.beir import load_beir
-    from app.eval.runner import evaluate, sweep
+    from app.eval.runner import encode_queries, evaluate, sweep
     from app.ingest.documents import FieldMap
     from app.ingest.pipeline import PassagePlan, ingest
     from app.ingest.readers import read_records
-    from app.search import Mode, SearchService
+    from app.search import SearchService
 
     data = load_beir(args.path, args.split, args.max_queries)
     modes = _eval_modes(args.mode)
-    needs_model = any(m is not Mode.keyword for m in modes) or args.sweep
+    needs_model = needed_model_for(modes, args.sweep)
 
     def progress(items: Any, desc: str) -> Any:
         return tqdm(items, desc=desc, disable=args.quiet, file=sys.stderr, unit="q")
@@ -275,6 +281,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                     pool, embedder, read_records(args.path), FieldMap(), on_progress=bar.update, plan=plan
                 )
             service = SearchService(pool, models, settings)
+            vectors = encode_queries(service, data, progress) if needed_model_for(modes, args.sweep) else {}
             results: dict[str, Any] = {
                 "dataset": str(args.path),
                 "documents": report.written + report.unchanged,
@@ -288,12 +295,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                     "rank_window": settings.rank_window,
                     "ef_search": settings.hnsw_ef_search,
                 },
-                "modes": evaluate(service, data, modes, progress),
+                "modes": evaluate(service, data, modes, progress, vectors),
             }
             if args.sweep:
-                from app.eval.runner import encode_queries
-
-                vectors = encode_queries(service, data, progress)
                 results["sweep"] = sweep(service, data, vectors, progress=progress)
         finally:
             pool.close()

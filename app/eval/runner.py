@@ -113,8 +113,14 @@ def sweep(
 
 
 def evaluate(
-    service: SearchService, data: BeirSet, modes: list[Mode], progress: Progress = _plain
+    service: SearchService,
+    data: BeirSet,
+    modes: list[Mode],
+    progress: Progress = _plain,
+    vectors: dict[str, np.ndarray] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Metrics per mode. Keyword mode alone never touches the embedding model."""
-    vectors = encode_queries(service, data, progress) if any(m is not Mode.keyword for m in modes) else {}
+    if vectors is None:
+        needed = any(m is not Mode.keyword for m in modes)
+        vectors = encode_queries(service, data, progress) if needed else {}
     return {m.value: score_run(run_mode(service, data, m, vectors, progress), data.qrels) for m in modes}
