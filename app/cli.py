@@ -151,23 +151,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_BAD_INPUT if report.bad else EXIT_OK
 
 
-def _json_object(raw: str | None, what: str) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidQuery(f"{what} is not valid JSON: {exc.msg}") from exc
-    if not isinstance(value, dict):
-        raise InvalidQuery(f"{what} must be a JSON object")
-    return value
-
-
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from app.api.main import model_holder
     from app.db import open_pool
     from app.embedding.loader import ModelHolder
     from app.search import Fusion, Mode, SearchRequest, SearchService
+    from app.search.filters import parse_filters_json
 
     pool = open_pool(_database_url(settings), settings, min_size=1)
     try:
@@ -187,7 +176,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             semantic_weight=args.semantic_weight,
             fusion=Fusion(args.fusion),
             min_score=args.min_score,
-            filters=_json_object(args.filters, "--filters"),
+            filters=parse_filters_json(args.filters, "--filters"),
             title_weight=args.title_weight,
         )
         result = SearchService(pool, models, settings).search(req)

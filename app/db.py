@@ -6,6 +6,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,9 @@ def sql_file(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
+@cache
 def query(name: str) -> str:
-    """Text of a runtime query in app/queries/ (named %(param)s placeholders)."""
+    """Text of a runtime query in app/queries/ (named %(param)s placeholders), read once per process."""
     return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 

@@ -13,6 +13,7 @@ travel as jsonb parameters: no SQL is built from them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -23,6 +24,19 @@ MAX_PATH_DEPTH = 8
 MAX_KEY_CHARS = 200
 MAX_ANY_VALUES = 1000
 RANGE_OPS = ("gte", "gt", "lte", "lt")
+
+
+def parse_filters_json(raw: str | None, what: str = "filters") -> dict[str, Any] | None:
+    """Filters given as JSON text (a query parameter, a CLI option): an object, or None when absent."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidQuery(f"{what} is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise InvalidQuery(f"{what} must be a JSON object of field: condition")
+    return value
 
 
 def _path(key: str) -> list[str]:

@@ -147,7 +147,11 @@ class SearchService:
         t0 = time.perf_counter()
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(query(f"search_{req.mode.value}"), params).fetchall()
-            complete = cur.execute(query("semantic_complete")).fetchone()
+            complete = (
+                {"complete": True}
+                if req.mode is Mode.keyword
+                else cur.execute(query("semantic_complete")).fetchone()
+            )
             bodies: dict[str, str] = {}
             if req.snippets and rows:
                 ids = [r["id"] for r in rows]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import ValidationError
@@ -12,20 +11,9 @@ from app.api.deps import ServiceDep
 from app.api.schemas import SearchBody, SearchOut
 from app.errors import InvalidQuery
 from app.search import Fusion, Mode, SearchRequest
+from app.search.filters import parse_filters_json
 
 router = APIRouter(tags=["search"])
-
-
-def _parse_filters(raw: str | None) -> dict[str, Any] | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidQuery(f"filters is not valid JSON: {exc.msg}") from exc
-    if not isinstance(value, dict):
-        raise InvalidQuery("filters must be a JSON object of field: condition")
-    return value
 
 
 def _run(service: ServiceDep, body: SearchBody) -> SearchOut:
@@ -63,7 +51,7 @@ def search_get(
             title_weight=title_weight,
             fusion=fusion,
             min_score=min_score,
-            filters=_parse_filters(filters),
+            filters=parse_filters_json(filters),
         )
     except ValidationError as exc:
         raise InvalidQuery("; ".join(str(e["msg"]) for e in exc.errors())) from exc
