@@ -12,13 +12,11 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.config import Settings, get_settings
 from app.errors import EmptyQuery, HybridSearchError, InvalidDocument, InvalidQuery
-
-if TYPE_CHECKING:
-    from app.search import Mode
+from app.eval.modes import EVAL_MODES, EvalMode, chosen_modes
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -47,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="search from the command line")
     search.add_argument("query")
-    search.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
+    search.add_argument("--mode", choices=["hybrid", "keyword", "semantic", "sparse"], default="hybrid")
     search.add_argument("-k", "--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
     search.add_argument("--filters", help='metadata filters as JSON, e.g. \'{"price": {"lte": 500}}\'')
@@ -55,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--rrf-k", type=int, default=None)
     search.add_argument("--keyword-weight", type=float, default=1.0)
     search.add_argument("--semantic-weight", type=float, default=1.0)
+    search.add_argument(
+        "--sparse",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="hybrid: fuse the learned sparse leg too (default: the HYBRID_SPARSE setting)",
+    )
+    search.add_argument("--sparse-weight", type=float, default=1.0)
     search.add_argument("--title-weight", type=float, default=None)
     search.add_argument("--min-score", type=float, default=None)
     search.add_argument("--json", action="store_true", help="print the full response as JSON")
@@ -68,9 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("path", type=Path, help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     ev.add_argument(
         "--mode",
-        choices=["all", "hybrid", "keyword", "semantic"],
+        choices=["all", *EVAL_MODES],
         action="append",
-        help="modes to evaluate (repeatable; default all; keyword alone loads no model)",
+        help="modes to evaluate (repeatable; default all: the sparse ones when the model has a sparse "
+        "head; keyword alone loads no model)",
     )
     ev.add_argument("--split", default="test")
     ev.add_argument("--max-queries", type=int, default=None)
@@ -126,7 +132,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import open_pool
     from app.embedding.loader import load_embedder
     from app.ingest.documents import FieldMap
-    from app.ingest.pipeline import PassagePlan, ingest
+    from app.ingest.pipeline import EmbedPlan, ingest
     from app.ingest.readers import read_records
 
     if args.batch_size < 1:
@@ -139,7 +145,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"loading embedding model {settings.embedding_model} ...", file=sys.stderr)
         embedder = load_embedder(settings)
         with tqdm(total=total, unit="doc", desc="ingest", disable=args.quiet, file=sys.stderr) as bar:
-            plan = PassagePlan(settings.passage_chars, settings.passage_overlap)
+            plan = EmbedPlan.from_settings(settings)
             report = ingest(
                 pool, embedder, records, fields, args.batch_size, on_progress=bar.update, plan=plan
             )
@@ -174,6 +180,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             rrf_k=args.rrf_k,
             keyword_weight=args.keyword_weight,
             semantic_weight=args.semantic_weight,
+            sparse=args.sparse,
+            sparse_weight=args.sparse_weight,
             fusion=Fusion(args.fusion),
             min_score=args.min_score,
             filters=parse_filters_json(args.filters, "--filters"),
@@ -187,12 +195,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if result.degraded:
         print(f"degraded: {result.degraded_reason}", file=sys.stderr)
-    print(f"{'#':>3} {'score':>9} {'kw':>4} {'sem':>4}  id / title / snippet")
+    print(f"{'#':>3} {'score':>9} {'kw':>4} {'sem':>4} {'sp':>4}  id / title / snippet")
     for i, h in enumerate(result.hits, start=result.offset + 1):
-        kr = h.keyword_rank if h.keyword_rank is not None else "-"
-        sr = h.semantic_rank if h.semantic_rank is not None else "-"
-        print(f"{i:>3} {h.score:>9.4f} {kr:>4} {sr:>4}  {h.id}  {h.title}")
-        print(f"{'':>24}{h.snippet[:120]!s}".replace("\n", " "))
+        kr, sr, pr = (r if r is not None else "-" for r in (h.keyword_rank, h.semantic_rank, h.sparse_rank))
+        print(f"{i:>3} {h.score:>9.4f} {kr:>4} {sr:>4} {pr:>4}  {h.id}  {h.title}")
+        print(f"{'':>29}{h.snippet[:120]!s}".replace("\n", " "))
     if not result.hits:
         print("no hits")
     return EXIT_OK
@@ -220,18 +227,17 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _eval_modes(chosen: list[str] | None) -> list[Mode]:
-    from app.search import Mode
-
-    if not chosen or "all" in chosen:
-        return [Mode.keyword, Mode.semantic, Mode.hybrid]
-    return [Mode(m) for m in dict.fromkeys(chosen)]
-
-
-def needed_model_for(modes: list[Mode], sweep: bool) -> bool:
-    from app.search import Mode
-
-    return sweep or any(m is not Mode.keyword for m in modes)
+def _sparse_modes_if_possible(modes: list[EvalMode], names: list[str] | None, sparse: bool) -> list[EvalMode]:
+    """Without lexical weights (no sparse head, or SPARSE_ENABLED off) the sparse runs are left out of
+    "all" and refused when named."""
+    if sparse:
+        return modes
+    asked = [m.name for m in modes if m.needs_sparse and names and m.name in names]
+    if asked:
+        raise InvalidQuery(
+            f"--mode {asked[0]} needs lexical weights: a model with a sparse head (bge-m3) and SPARSE_ENABLED"
+        )
+    return [m for m in modes if not m.needs_sparse]
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -241,16 +247,17 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.db import open_pool, temporary_database, upgrade
     from app.embedding.loader import ModelHolder, load_embedder
+    from app.embedding.sparse import sparse_embedder
     from app.eval.beir import load_beir
-    from app.eval.runner import encode_queries, evaluate, sweep
+    from app.eval.runner import QueryEncodings, encode_queries, evaluate, sweep
     from app.ingest.documents import FieldMap
-    from app.ingest.pipeline import PassagePlan, ingest
+    from app.ingest.pipeline import EmbedPlan, ingest
     from app.ingest.readers import read_records
     from app.search import SearchService
 
     data = load_beir(args.path, args.split, args.max_queries)
-    modes = _eval_modes(args.mode)
-    needs_model = needed_model_for(modes, args.sweep)
+    modes = chosen_modes(args.mode)
+    needs_model = args.sweep or any(m.needs_model for m in modes)
 
     def progress(items: Any, desc: str) -> Any:
         return tqdm(items, desc=desc, disable=args.quiet, file=sys.stderr, unit="q")
@@ -263,14 +270,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         try:
             embedder = load_embedder(settings) if needs_model else None
             models = ModelHolder.ready(embedder) if embedder else ModelHolder.unavailable("keyword-only eval")
+            modes = _sparse_modes_if_possible(
+                modes,
+                args.mode,
+                embedder is not None and bool(settings.sparse_enabled and sparse_embedder(embedder)),
+            )
             total = _count_lines(args.path)
             with tqdm(total=total, unit="doc", desc="ingest", disable=args.quiet, file=sys.stderr) as bar:
-                plan = PassagePlan(settings.passage_chars, settings.passage_overlap)
+                plan = EmbedPlan.from_settings(settings)
                 report = ingest(
                     pool, embedder, read_records(args.path), FieldMap(), on_progress=bar.update, plan=plan
                 )
             service = SearchService(pool, models, settings)
-            vectors = encode_queries(service, data, progress) if needed_model_for(modes, args.sweep) else {}
+            encodings = encode_queries(service, data, progress) if needs_model else QueryEncodings()
             results: dict[str, Any] = {
                 "dataset": str(args.path),
                 "documents": report.written + report.unchanged,
@@ -284,24 +296,26 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                     "rank_window": settings.rank_window,
                     "ef_search": settings.hnsw_ef_search,
                 },
-                "modes": evaluate(service, data, modes, progress, vectors),
+                "modes": evaluate(service, data, modes, progress, encodings),
             }
             if args.sweep:
-                results["sweep"] = sweep(service, data, vectors, progress=progress)
+                results["sweep"] = sweep(service, data, encodings, progress=progress)
         finally:
             pool.close()
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return EXIT_OK
     print(f"{results['dataset']}: {results['documents']} documents, {results['queries']} queries")
-    print(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}")
+    print(f"{'mode':<14} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}")
     for mode, m in results["modes"].items():
-        print(f"{mode:<10} {m['ndcg@10']:>8.4f} {m['recall@100']:>8.4f} {m['mrr@10']:>8.4f}")
+        print(f"{mode:<14} {m['ndcg@10']:>8.4f} {m['recall@100']:>8.4f} {m['mrr@10']:>8.4f}")
     if args.sweep:
-        print(f"\n{'rrf_k':>5} {'w_kw':>5} {'w_sem':>5} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}")
+        print(
+            f"\n{'rrf_k':>5} {'w_kw':>5} {'w_sem':>5} {'w_sp':>5} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}"
+        )
         for row in results["sweep"]:
             print(
-                f"{row['rrf_k']:>5} {row['keyword']:>5} {row['semantic']:>5} "
+                f"{row['rrf_k']:>5} {row['keyword']:>5} {row['semantic']:>5} {row['sparse']:>5} "
                 f"{row['ndcg@10']:>8.4f} {row['recall@100']:>8.4f} {row['mrr@10']:>8.4f}"
             )
     return EXIT_OK

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # score is its best passage's).
     passage_chars: int = Field(default=512, ge=16)
     passage_overlap: int = Field(default=64, ge=0)
+    # Learned sparse leg: store the model's lexical weights (bge-m3's sparse head) with each document,
+    # keeping its heaviest SPARSE_MAX_TERMS terms (pgvector's HNSW takes at most 1000 non-zeros).
+    sparse_enabled: bool = True
+    sparse_max_terms: int = Field(default=1000, ge=1, le=1000)
 
     # Text analysis (changing these needs a re-ingest: the analyzer enters every content hash).
     stemmer_language: str | None = "english"  # Snowball language for Latin-script words; "" = no stemming
@@ -45,6 +49,8 @@ class Settings(BaseSettings):
     # A title token counts this many times (BM25F-style; 1 = plain BM25 over title + body).
     title_weight: float = Field(default=2.0, ge=0, le=100)
     rrf_k: int = Field(default=60, ge=1)
+    # Hybrid search fuses the learned sparse leg too when a request does not say (`sparse`).
+    hybrid_sparse: bool = False
     # Each hybrid leg ranks this many documents before fusion. Fixed (not grown with the page) so every
     # page is a slice of one fused list; it must cover max_offset + max_limit.
     rank_window: int = Field(default=1100, ge=1)

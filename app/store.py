@@ -7,15 +7,17 @@ postings are replaced here, and the statistics triggers (sql/0001_search.sql) fo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import psycopg
+from pgvector import SparseVector
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from app.db import query
 from app.embedding.base import Embedder
+from app.embedding.sparse import SparseWeights, sparse_embedder
 from app.errors import ModelMismatch
 from app.ingest.documents import AnalyzedDocument
 
@@ -25,11 +27,15 @@ MODEL_MISMATCH_SQLSTATE = "HS001"
 Passages = list[tuple[int, int, np.ndarray]]
 
 
-def register_model(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
-    """Record the model on first use; ModelMismatch if the database's vectors come from another one."""
+def register_model(conn: psycopg.Connection[Any], embedder: Embedder, with_sparse: bool = True) -> None:
+    """Record the model on first use; ModelMismatch if the database's vectors come from another one.
+    A model with a sparse head records its vocabulary size too (which types the sparse column), unless
+    lexical weights are not to be stored (`with_sparse` False)."""
+    sparse = sparse_embedder(embedder) if with_sparse else None
+    params = {"name": embedder.name, "dim": embedder.dim, "sparse_dim": sparse.sparse_dim if sparse else None}
     try:
         with conn.transaction():
-            conn.execute(query("register_model"), {"name": embedder.name, "dim": embedder.dim})
+            conn.execute(query("register_model"), params)
     except psycopg.Error as exc:
         if exc.sqlstate == MODEL_MISMATCH_SQLSTATE:
             raise ModelMismatch(exc.diag.message_primary or str(exc)) from exc
@@ -47,18 +53,39 @@ def model_mismatch(conn: psycopg.Connection[Any], name: str, dim: int) -> str | 
     )
 
 
-def existing_hashes(conn: psycopg.Connection[Any], ids: Sequence[str]) -> dict[str, str]:
+class Stored(NamedTuple):
+    """What is stored of a document already: its content hash, and which vectors it has."""
+
+    content_hash: str
+    has_embedding: bool
+    has_sparse: bool
+
+
+def stored_versions(conn: psycopg.Connection[Any], ids: Sequence[str]) -> dict[str, Stored]:
     rows = conn.execute(query("existing_hashes"), {"ids": list(ids)}).fetchall()
-    return {r[0]: r[1] for r in rows}
+    return {r[0]: Stored(r[1], r[2], r[3]) for r in rows}
+
+
+def sparse_dim(conn: psycopg.Connection[Any]) -> int | None:
+    """The sparsevec dimension recorded with the model (None: no lexical weights are stored)."""
+    row = conn.execute(query("recorded_model")).fetchone()
+    return None if row is None else row[2]
 
 
 def write_documents(
-    conn: psycopg.Connection[Any], docs: Sequence[AnalyzedDocument], passages: Sequence[Passages] | None
+    conn: psycopg.Connection[Any],
+    docs: Sequence[AnalyzedDocument],
+    passages: Sequence[Passages] | None,
+    sparse: Sequence[SparseWeights] | None = None,
 ) -> list[int]:
-    """Upsert `docs` (unique ids) with their passages' vectors and postings in the caller's transaction.
-    The document's own `embedding` is its first passage's (the start, with the title)."""
+    """Upsert `docs` (unique ids) with their passages' vectors, lexical weights and postings in the
+    caller's transaction. The document's own `embedding` is its first passage's (the start, with the
+    title). Lexical weights need the model registered with its sparse dimension."""
     sql = query("upsert_document")
     doc_ids: list[int] = []
+    dim = sparse_dim(conn) if sparse is not None else None
+    if sparse is not None and dim is None:
+        raise ValueError("lexical weights given, but no sparse dimension is registered")
     with conn.cursor() as cur:
         for i, a in enumerate(docs):
             d = a.doc
@@ -74,6 +101,7 @@ def write_documents(
                     "doc_len": a.doc_len,
                     "title_len": a.title_len,
                     "embedding": None if passages is None else passages[i][0][2],
+                    "sparse": None if sparse is None or dim is None else SparseVector(sparse[i], dim),
                     "content_hash": d.content_hash,
                 },
             )

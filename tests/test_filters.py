@@ -93,7 +93,7 @@ def test_every_leg_returns_exactly_the_matching_documents(
     service: SearchService, filters: dict[str, Any], predicate: Any
 ) -> None:
     expected = {i for i, m in metadata_of(service).items() if predicate(m)}
-    for mode in Mode:
+    for mode in (Mode.keyword, Mode.semantic, Mode.hybrid):  # MiniLM has no sparse head: see test_sparse
         res = service.search(SearchRequest("bike", mode, limit=20, filters=filters))
         got = {h.id for h in res.hits}
         assert got <= expected, (mode, filters)

@@ -10,7 +10,7 @@ from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
 from app.ingest.documents import Document
 from app.ingest.passages import split_passages
-from app.ingest.pipeline import PassagePlan, upsert_documents
+from app.ingest.pipeline import EmbedPlan, upsert_documents
 from app.search import Mode, SearchRequest, SearchService
 
 
@@ -41,7 +41,7 @@ def test_best_passage_scores_the_document_and_gives_the_snippet(
         Document("soup", "Soup", "Stir the soup slowly and add salt."),
         Document("car", "Cars", "A fast sports car for the motorway."),
     ]
-    upsert_documents(pool, minilm, docs, PassagePlan(max_chars=300, overlap=40))
+    upsert_documents(pool, minilm, docs, EmbedPlan(max_chars=300, overlap=40))
     with pool.connection() as conn:
         counts = dict(
             conn.execute(

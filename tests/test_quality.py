@@ -86,10 +86,19 @@ def bm25s_run(docs: list[Document], queries: dict[str, str]) -> dict[str, list[s
 
 
 @pytest.mark.parametrize(
-    ("mode", "exact_below"), [(Mode.hybrid, 0), (Mode.keyword, 0), (Mode.semantic, 0), (Mode.semantic, 2000)]
+    ("mode", "exact_below", "sparse"),
+    [
+        (Mode.hybrid, 0, False),
+        (Mode.hybrid, 0, True),
+        (Mode.keyword, 0, False),
+        (Mode.semantic, 0, False),
+        (Mode.semantic, 2000, False),
+        (Mode.sparse, 0, False),
+        (Mode.sparse, 2000, False),
+    ],
 )
 def test_pages_of_ten_up_to_offset_1000_never_repeat_or_skip(
-    cmrc: tuple[ConnectionPool, Settings], tiny_m3: Embedder, mode: Mode, exact_below: int
+    cmrc: tuple[ConnectionPool, Settings], tiny_m3: Embedder, mode: Mode, exact_below: int, sparse: bool
 ) -> None:
     """exact_below = 0 forces the HNSW index (the corpus is small enough for exact search otherwise)."""
     pool, settings = cmrc
@@ -99,12 +108,12 @@ def test_pages_of_ten_up_to_offset_1000_never_repeat_or_skip(
     by_ten = [
         h.id
         for offset in range(0, 1010, 10)
-        for h in service.search(SearchRequest(q, mode, limit=10, offset=offset, snippets=False)).hits
+        for h in service.search(SearchRequest(q, mode, 10, offset, sparse=sparse, snippets=False)).hits
     ]
     by_hundred = [
         h.id
         for offset in range(0, 1010, 100)
-        for h in service.search(SearchRequest(q, mode, limit=100, offset=offset, snippets=False)).hits
+        for h in service.search(SearchRequest(q, mode, 100, offset, sparse=sparse, snippets=False)).hits
     ][: len(by_ten)]
     assert len(by_ten) == 1010 and len(set(by_ten)) == 1010
     assert by_ten == by_hundred
@@ -184,8 +193,10 @@ def test_eval_cli_keyword_needs_no_model_and_all_modes_with_sweep(
     monkeypatch.setattr(cli, "get_settings", lambda: s2)
     assert cli.main(["eval", str(beir), "--max-queries", "40", "--sweep", "--json", "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out["modes"]) == {"keyword", "semantic", "hybrid"} and out["queries"] == 40
-    assert len(out["sweep"]) == 25 and all(0 <= r["ndcg@10"] <= 1 for r in out["sweep"])
+    # The tiny bge-m3 has a sparse head: the sparse runs and the three-leg sweep points are there too.
+    assert set(out["modes"]) == {"keyword", "semantic", "sparse", "hybrid", "hybrid+sparse"}
+    assert out["queries"] == 40
+    assert len(out["sweep"]) == 25 + 50 and all(0 <= r["ndcg@10"] <= 1 for r in out["sweep"])
     assert cli.main(["eval", str(beir), "--max-queries", "5", "--quiet"]) == 0
     assert "nDCG@10" in capsys.readouterr().out
 

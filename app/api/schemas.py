@@ -19,6 +19,12 @@ class SearchBody(BaseModel):
     rrf_k: int | None = Field(default=None, ge=1, description="RRF k (default from settings, 60).")
     keyword_weight: float = Field(default=1.0, ge=0, le=1000)
     semantic_weight: float = Field(default=1.0, ge=0, le=1000)
+    sparse: bool | None = Field(
+        default=None,
+        description="Hybrid: fuse the learned sparse leg (bge-m3 lexical weights) too; "
+        "default: the HYBRID_SPARSE setting. Needs a model with a sparse head.",
+    )
+    sparse_weight: float = Field(default=1.0, ge=0, le=1000)
     title_weight: float | None = Field(
         default=None,
         ge=0,
@@ -43,7 +49,10 @@ class HitOut(BaseModel):
     url: str | None
     snippet: str = Field(description="The passage holding the most query terms, plain text.")
     highlight: str = Field(description="The same passage as HTML: query terms in <mark>, the rest escaped.")
-    score: float = Field(description="RRF score in hybrid mode, BM25 in keyword mode, cosine in semantic.")
+    score: float = Field(
+        description="Fused score in hybrid mode, BM25 in keyword mode, cosine in semantic, "
+        "lexical matching score in sparse."
+    )
     keyword_rank: int | None = None
     keyword_score: float | None = Field(default=None, description="BM25 score of the keyword leg.")
     semantic_rank: int | None = None
@@ -51,6 +60,10 @@ class HitOut(BaseModel):
     metadata: dict[str, Any] = {}
     passage_start: int | None = Field(
         default=None, description="Where the best-matching passage starts in the text (semantic leg)."
+    )
+    sparse_rank: int | None = None
+    sparse_score: float | None = Field(
+        default=None, description="Lexical matching score (dot product of lexical weights) of the sparse leg."
     )
 
 
@@ -64,7 +77,7 @@ class SearchOut(BaseModel):
     degraded: bool = Field(description="True when a leg was unavailable and results come from the others.")
     degraded_reason: str | None = None
     complete: bool = Field(
-        description="False when the semantic leg could not return every matching document."
+        description="False when the semantic or sparse leg could not return every matching document."
     )
     fusion: dict[str, Any]
     timings_ms: dict[str, float]
@@ -95,6 +108,7 @@ class DocumentOut(BaseModel):
     metadata: dict[str, Any]
     doc_len: int
     has_embedding: bool
+    has_sparse: bool = Field(description="Whether learned lexical weights are stored (sparse leg).")
     created_at: str
     updated_at: str
 

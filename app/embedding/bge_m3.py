@@ -1,8 +1,10 @@
-"""bge-m3 dense vectors through FlagEmbedding's BGEM3FlagModel (the model the product is built for)."""
+"""bge-m3 through FlagEmbedding's BGEM3FlagModel (the model the product is built for): dense vectors, and
+the lexical weights of its sparse head for the optional learned sparse leg (one forward pass for both)."""
 
 from __future__ import annotations
 
 from app.embedding.base import Vectors, l2_normalize
+from app.embedding.sparse import SparseWeights, from_token_weights
 
 
 class BGEM3Embedder:
@@ -25,6 +27,7 @@ class BGEM3Embedder:
             return_dense=True,
         )
         self.dim = int(self._model.model.model.config.hidden_size)
+        self.sparse_dim = len(self._model.tokenizer)
 
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
@@ -42,6 +45,25 @@ class BGEM3Embedder:
     def encode_queries(self, texts: list[str]) -> Vectors:
         """bge-m3 needs no query instruction: queries and passages are encoded alike."""
         return self.encode(texts)
+
+    def encode_with_sparse(self, texts: list[str]) -> tuple[Vectors, list[SparseWeights]]:
+        if not texts:
+            return self.encode([]), []
+        out = self._model.encode(
+            texts,
+            batch_size=self._batch_size,
+            max_length=self._max_length,
+            return_dense=True,
+            return_sparse=True,
+            return_colbert_vecs=False,
+        )
+        lexical = out["lexical_weights"]
+        if isinstance(lexical, dict):  # FlagEmbedding unwraps a single text's result
+            lexical = [lexical]
+        return l2_normalize(out["dense_vecs"]), [from_token_weights(w) for w in lexical]
+
+    def encode_queries_with_sparse(self, texts: list[str]) -> tuple[Vectors, list[SparseWeights]]:
+        return self.encode_with_sparse(texts)
 
 
 def _cuda_available() -> bool:

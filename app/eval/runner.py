@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pgvector import SparseVector
 
+from app.embedding.sparse import sparse_embedder
 from app.errors import InvalidQuery
 from app.eval.beir import BeirSet
 from app.eval.metrics import score_run
+from app.eval.modes import EvalMode
 from app.search import Mode, SearchRequest, SearchService
 from app.search.fusion import rrf_fuse
 from app.text import query_terms
@@ -23,33 +26,50 @@ def _plain(items: Iterable[Any], desc: str) -> Iterable[Any]:
     return items
 
 
+@dataclass
+class QueryEncodings:
+    """Every query's dense vector, and its lexical weights when the model has a sparse head."""
+
+    dense: dict[str, np.ndarray] = field(default_factory=dict)
+    sparse: dict[str, SparseVector] = field(default_factory=dict)
+
+
 def encode_queries(
-    service: SearchService, data: BeirSet, progress: Progress = _plain
-) -> dict[str, np.ndarray]:
-    """Query vectors, encoded in batches once for all modes."""
+    service: SearchService, data: BeirSet, progress: Progress = _plain, with_sparse: bool = True
+) -> QueryEncodings:
+    """Query encodings, in batches, once for all modes (one forward pass gives both kinds)."""
     embedder = service.models.get()
+    sparse_model = sparse_embedder(embedder) if with_sparse else None
     ids = list(data.queries)
-    out: dict[str, np.ndarray] = {}
-    batches = [ids[i : i + 64] for i in range(0, len(ids), 64)]
-    for batch in progress(batches, "encode queries"):
-        for qid, vec in zip(batch, embedder.encode_queries([data.queries[q] for q in batch]), strict=True):
-            out[qid] = vec
+    out = QueryEncodings()
+    for batch in progress([ids[i : i + 64] for i in range(0, len(ids), 64)], "encode queries"):
+        texts = [data.queries[q] for q in batch]
+        if sparse_model is None:
+            out.dense.update(zip(batch, embedder.encode_queries(texts), strict=True))
+            continue
+        dense, lexical = sparse_model.encode_queries_with_sparse(texts)
+        out.dense.update(zip(batch, dense, strict=True))
+        out.sparse.update(
+            (q, SparseVector(w, sparse_model.sparse_dim)) for q, w in zip(batch, lexical, strict=True)
+        )
     return out
 
 
 def run_mode(
     service: SearchService,
     data: BeirSet,
-    mode: Mode,
-    vectors: dict[str, np.ndarray],
+    mode: EvalMode,
+    encodings: QueryEncodings,
     progress: Progress = _plain,
 ) -> dict[str, list[str]]:
     """Top-100 document ids per query, through the same service the API uses."""
     run: dict[str, list[str]] = {}
-    for qid in progress(list(data.queries), f"{mode.value}"):
-        request = SearchRequest(data.queries[qid], mode, limit=DEPTH, snippets=False)
+    for qid in progress(list(data.queries), mode.name):
+        request = SearchRequest(
+            data.queries[qid], Mode(mode.mode), limit=DEPTH, snippets=False, sparse=mode.sparse
+        )
         try:
-            result = service.search(request, embedding=vectors.get(qid))
+            result = service.search(request, encodings.dense.get(qid), encodings.sparse.get(qid))
         except InvalidQuery:  # an empty or unsearchable query finds nothing; it still counts
             run[qid] = []
             continue
@@ -62,41 +82,53 @@ class SweepPoint:
     rrf_k: int
     keyword_weight: float
     semantic_weight: float
+    sparse_weight: float = 0.0
 
 
-DEFAULT_GRID = [SweepPoint(k, kw, 1.0) for k in (1, 10, 30, 60, 100) for kw in (0.25, 0.5, 1.0, 2.0, 4.0)]
+KS = (1, 10, 30, 60, 100)
+KEYWORD_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0)
+DEFAULT_GRID = [SweepPoint(k, kw, 1.0) for k in KS for kw in KEYWORD_WEIGHTS]
+SPARSE_GRID = [SweepPoint(k, kw, 1.0, sp) for k in KS for kw in KEYWORD_WEIGHTS for sp in (0.5, 1.0)]
+
+LEG_SQL = {
+    "keyword": "SELECT doc_id, rank FROM search.keyword_ranks(%s, %s, %s, %s, NULL, %s)",
+    "semantic": "SELECT doc_id, rank FROM search.semantic_ranks(%s, %s, NULL, %s, %s)",
+    "sparse": "SELECT doc_id, rank FROM search.sparse_ranks(%s, %s, NULL, %s, %s)",
+}
 
 
 def sweep(
     service: SearchService,
     data: BeirSet,
-    vectors: dict[str, np.ndarray],
-    grid: list[SweepPoint] = DEFAULT_GRID,
+    encodings: QueryEncodings,
+    grid: list[SweepPoint] | None = None,
     progress: Progress = _plain,
 ) -> list[dict[str, Any]]:
-    """Hybrid metrics for every (k, weights) point. The legs are fetched once per query from the SQL
-    leg functions and fused by `fusion.rrf_fuse`, which follows `search.hybrid` exactly."""
-    window = service.settings.rank_window
+    """Hybrid metrics for every (k, weights) point; with lexical weights, the three-leg points too.
+    The legs are fetched once per query from the SQL leg functions and fused by `fusion.rrf_fuse`,
+    which follows `search.hybrid` exactly."""
+    s = service.settings
+    window = s.rank_window
+    if grid is None:
+        grid = DEFAULT_GRID + (SPARSE_GRID if encodings.sparse else [])
     legs: dict[str, dict[str, list[tuple[int, int]]]] = {}
     names: dict[int, str] = {}
     with service.pool.connection() as conn:
         for qid in progress(list(data.queries), "fetch legs"):
             terms = query_terms(data.queries[qid])
-            kw = conn.execute(
-                "SELECT doc_id, rank FROM search.keyword_ranks(%s, %s, %s, %s, NULL, %s)",
-                [
-                    terms,
-                    window,
-                    service.settings.bm25_k1,
-                    service.settings.bm25_b,
-                    service.settings.title_weight,
-                ],
-            ).fetchall()
-            sem = conn.execute(
-                "SELECT doc_id, rank FROM search.semantic_ranks(%s, %s, NULL, %s)",
-                [vectors[qid], window, service.settings.hnsw_ef_search],
-            ).fetchall()
-            legs[qid] = {"keyword": kw, "semantic": sem}
+            legs[qid] = {
+                "keyword": conn.execute(
+                    LEG_SQL["keyword"], [terms, window, s.bm25_k1, s.bm25_b, s.title_weight]
+                ).fetchall(),
+                "semantic": conn.execute(
+                    LEG_SQL["semantic"],
+                    [encodings.dense[qid], window, s.hnsw_ef_search, s.exact_search_below],
+                ).fetchall(),
+            }
+            if qid in encodings.sparse:
+                legs[qid]["sparse"] = conn.execute(
+                    LEG_SQL["sparse"], [encodings.sparse[qid], window, s.hnsw_ef_search, s.exact_search_below]
+                ).fetchall()
         ids = {d for q in legs.values() for leg in q.values() for d, _ in leg}
         for doc_id, ext in conn.execute(
             "SELECT id, external_id FROM documents WHERE id = ANY(%s)", [list(ids)]
@@ -104,9 +136,18 @@ def sweep(
             names[doc_id] = ext
     rows = []
     for point in grid:
-        weights = {"keyword": point.keyword_weight, "semantic": point.semantic_weight}
+        weights = {
+            "keyword": point.keyword_weight,
+            "semantic": point.semantic_weight,
+            "sparse": point.sparse_weight,
+        }
+        used = [leg for leg, w in weights.items() if w > 0 or leg != "sparse"]  # as search.hybrid
         run = {
-            qid: [names[d] for d, _ in rrf_fuse(q, weights, point.rrf_k)[:DEPTH]] for qid, q in legs.items()
+            qid: [
+                names[d]
+                for d, _ in rrf_fuse({leg: q[leg] for leg in used if leg in q}, weights, point.rrf_k)[:DEPTH]
+            ]
+            for qid, q in legs.items()
         }
         rows.append({"rrf_k": point.rrf_k, **weights, **score_run(run, data.qrels)})
     return rows
@@ -115,12 +156,12 @@ def sweep(
 def evaluate(
     service: SearchService,
     data: BeirSet,
-    modes: list[Mode],
+    modes: list[EvalMode],
     progress: Progress = _plain,
-    vectors: dict[str, np.ndarray] | None = None,
+    encodings: QueryEncodings | None = None,
 ) -> dict[str, dict[str, float]]:
     """Metrics per mode. Keyword mode alone never touches the embedding model."""
-    if vectors is None:
-        needed = any(m is not Mode.keyword for m in modes)
-        vectors = encode_queries(service, data, progress) if needed else {}
-    return {m.value: score_run(run_mode(service, data, m, vectors, progress), data.qrels) for m in modes}
+    if encodings is None:
+        needed = any(m.needs_model for m in modes)
+        encodings = encode_queries(service, data, progress) if needed else QueryEncodings()
+    return {m.name: score_run(run_mode(service, data, m, encodings, progress), data.qrels) for m in modes}

@@ -12,7 +12,16 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from app import store
+from app.config import Settings
 from app.embedding.base import Embedder
+from app.embedding.sparse import (
+    HNSW_MAX_NONZEROS,
+    SparseEmbedder,
+    SparseWeights,
+    merge_max,
+    sparse_embedder,
+    top_weights,
+)
 from app.errors import InvalidDocument
 from app.ingest.documents import AnalyzedDocument, Document, FieldMap, analyze, document_from_record
 from app.ingest.passages import split_passages
@@ -80,50 +89,103 @@ def parse(raws: list[RawRecord], fields: FieldMap, report: IngestReport) -> list
 
 
 @dataclass(frozen=True)
-class PassagePlan:
-    """How long bodies are cut for embedding (see app.ingest.passages)."""
+class EmbedPlan:
+    """How long bodies are cut for embedding (see app.ingest.passages), and how many learned sparse
+    terms a document keeps (0: none are stored, even when the model has a sparse head)."""
 
     max_chars: int = 512
     overlap: int = 64
+    sparse_terms: int = HNSW_MAX_NONZEROS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmbedPlan:
+        sparse_terms = settings.sparse_max_terms if settings.sparse_enabled else 0
+        return cls(settings.passage_chars, settings.passage_overlap, sparse_terms)
+
+    def sparse_model(self, embedder: Embedder | None) -> SparseEmbedder | None:
+        """The embedder, when this plan stores lexical weights and the model gives them."""
+        return sparse_embedder(embedder) if self.sparse_terms > 0 else None
 
 
-def embed_passages(embedder: Embedder, docs: list[Document], plan: PassagePlan) -> list[store.Passages]:
+@dataclass(frozen=True)
+class Embedded:
+    """A batch's vectors: each document's passages, and its lexical weights when the plan keeps them."""
+
+    passages: list[store.Passages]
+    sparse: list[SparseWeights] | None = None
+
+    def one(self, i: int) -> Embedded:
+        """The i-th document's vectors alone (a failed batch is retried document by document)."""
+        return Embedded(self.passages[i : i + 1], None if self.sparse is None else self.sparse[i : i + 1])
+
+
+def embed_passages(embedder: Embedder, docs: list[Document], plan: EmbedPlan) -> Embedded:
     """Each document's passages with their vectors, encoded in one batch. A passage is embedded with
-    the document's title in front, so every piece knows what it is about."""
+    the document's title in front, so every piece knows what it is about. A document's lexical weights
+    are its passages' (each term at its largest weight), cut to its heaviest `plan.sparse_terms`."""
     spans = [split_passages(d.body, plan.max_chars, plan.overlap) for d in docs]
     texts = [
         f"{d.title}\n{d.body[s:e]}" if d.title else d.body[s:e]
         for d, doc_spans in zip(docs, spans, strict=True)
         for s, e in doc_spans
     ]
-    vectors = embedder.encode(texts)
-    out: list[store.Passages] = []
+    sparse_model = plan.sparse_model(embedder)
+    lexical: list[SparseWeights] | None = None
+    if sparse_model is not None:
+        vectors, lexical = sparse_model.encode_with_sparse(texts)
+    else:
+        vectors = embedder.encode(texts)
+    passages: list[store.Passages] = []
+    sparse: list[SparseWeights] = []
     i = 0
     for doc_spans in spans:
-        out.append([(s, e, vectors[i + j]) for j, (s, e) in enumerate(doc_spans)])
-        i += len(doc_spans)
-    return out
+        n = len(doc_spans)
+        passages.append([(s, e, vectors[i + j]) for j, (s, e) in enumerate(doc_spans)])
+        if lexical is not None:
+            sparse.append(top_weights(merge_max(lexical[i : i + n]), plan.sparse_terms))
+        i += n
+    return Embedded(passages, sparse if lexical is not None else None)
+
+
+def _vectors(embedded: Embedded | None) -> tuple[list[store.Passages] | None, list[SparseWeights] | None]:
+    return (None, None) if embedded is None else (embedded.passages, embedded.sparse)
+
+
+def is_unchanged(
+    doc: Document, stored: store.Stored | None, embedder: Embedder | None, plan: EmbedPlan
+) -> bool:
+    """Skip a document only when its content is stored already with every vector this ingest would add
+    (a document stored without a model, or before the sparse leg, is completed)."""
+    return (
+        stored is not None
+        and stored.content_hash == doc.content_hash
+        and (embedder is None or stored.has_embedding)
+        and (plan.sparse_model(embedder) is None or stored.has_sparse)
+    )
 
 
 def upsert_documents(
-    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: PassagePlan | None = None
+    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: EmbedPlan | None = None
 ) -> tuple[int, int, list[tuple[Document, str]]]:
     """Store `docs` (unique ids): returns (written, unchanged, failures). Unchanged docs are not re-embedded.
 
     The batch is one transaction; if it fails, each document is retried alone so one bad document
     cannot lose the others.
     """
+    plan = plan or EmbedPlan()
     with pool.connection() as conn:
-        hashes = store.existing_hashes(conn, [d.external_id for d in docs])
+        if embedder is not None:  # first use records the model; another model is refused (ModelMismatch)
+            store.register_model(conn, embedder, with_sparse=plan.sparse_terms > 0)
+        stored = store.stored_versions(conn, [d.external_id for d in docs])
         conn.commit()
-    changed = [d for d in docs if hashes.get(d.external_id) != d.content_hash]
+    changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]
     if not changed:
         return 0, len(docs), []
     analyzed = [analyze(d) for d in changed]
-    vectors = embed_passages(embedder, changed, plan or PassagePlan()) if embedder is not None else None
+    vectors = embed_passages(embedder, changed, plan) if embedder is not None else None
     try:
         with pool.connection() as conn, conn.transaction():
-            store.write_documents(conn, analyzed, vectors)
+            store.write_documents(conn, analyzed, *_vectors(vectors))
         return len(changed), len(docs) - len(changed), []
     except psycopg.DataError:
         log.info("batch failed; retrying its documents one by one")
@@ -132,7 +194,7 @@ def upsert_documents(
     for i, a in enumerate(analyzed):
         try:
             with pool.connection() as conn, conn.transaction():
-                store.write_documents(conn, [a], None if vectors is None else vectors[i : i + 1])
+                store.write_documents(conn, [a], *_vectors(None if vectors is None else vectors.one(i)))
             written += 1
         except psycopg.DataError as exc:
             failures.append((a.doc, (exc.diag.message_primary or str(exc)).strip()))
@@ -146,13 +208,10 @@ def ingest(
     fields: FieldMap,
     batch_size: int = 64,
     on_progress: Callable[[int], None] | None = None,
-    plan: PassagePlan | None = None,
+    plan: EmbedPlan | None = None,
 ) -> IngestReport:
     """Ingest every good record; bad ones are reported with their line and skipped."""
     report = IngestReport()
-    if embedder is not None:
-        with pool.connection() as conn:
-            store.register_model(conn, embedder)
     for chunk in batched(raws, batch_size):
         parsed = parse(chunk, fields, report)
         if parsed:
@@ -168,4 +227,12 @@ def ingest(
     return report
 
 
-__all__ = ["AnalyzedDocument", "BadLine", "IngestReport", "batched", "ingest", "upsert_documents"]
+__all__ = [
+    "AnalyzedDocument",
+    "BadLine",
+    "EmbedPlan",
+    "IngestReport",
+    "batched",
+    "ingest",
+    "upsert_documents",
+]

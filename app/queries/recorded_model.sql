@@ -1,1 +1,1 @@
-SELECT name, dim FROM search.embedding_model
+SELECT name, dim, sparse_dim FROM search.embedding_model

@@ -1,1 +1,1 @@
-SELECT search.register_model(%(name)s, %(dim)s)
+SELECT search.register_model(%(name)s, %(dim)s, %(sparse_dim)s)

@@ -1,8 +1,8 @@
 INSERT INTO public.documents
-    (external_id, title, body, url, metadata, tsv, doc_len, title_len, embedding, content_hash)
+    (external_id, title, body, url, metadata, tsv, doc_len, title_len, embedding, sparse, content_hash)
 VALUES
     (%(external_id)s, %(title)s, %(body)s, %(url)s, %(metadata)s, %(tsv)s::tsvector, %(doc_len)s,
-     %(title_len)s, %(embedding)s, %(content_hash)s)
+     %(title_len)s, %(embedding)s, %(sparse)s, %(content_hash)s)
 ON CONFLICT (external_id) DO UPDATE SET
     title = EXCLUDED.title,
     body = EXCLUDED.body,
@@ -12,6 +12,7 @@ ON CONFLICT (external_id) DO UPDATE SET
     doc_len = EXCLUDED.doc_len,
     title_len = EXCLUDED.title_len,
     embedding = EXCLUDED.embedding,
+    sparse = EXCLUDED.sparse,
     content_hash = EXCLUDED.content_hash,
     updated_at = now()
 RETURNING id

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from pgvector import SparseVector
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -20,6 +21,7 @@ from psycopg_pool import ConnectionPool
 from app.config import Settings
 from app.db import query
 from app.embedding.loader import ModelHolder
+from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
@@ -35,6 +37,7 @@ class Mode(StrEnum):
     hybrid = "hybrid"
     keyword = "keyword"
     semantic = "semantic"
+    sparse = "sparse"  # the learned sparse leg alone (bge-m3 lexical weights)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class SearchRequest:
     rrf_k: int | None = None
     keyword_weight: float = 1.0
     semantic_weight: float = 1.0
+    sparse: bool | None = None  # hybrid: fuse the learned sparse leg too (None: the HYBRID_SPARSE setting)
+    sparse_weight: float = 1.0
     fusion: Fusion = Fusion.rrf
     min_score: float | None = None
     filters: dict[str, Any] | None = None
@@ -67,6 +72,8 @@ class Hit:
     semantic_score: float | None
     metadata: dict[str, Any]
     passage_start: int | None = None
+    sparse_rank: int | None = None
+    sparse_score: float | None = None
 
 
 @dataclass
@@ -105,7 +112,8 @@ class SearchService:
             raise InvalidQuery(f"offset must be between 0 and {s.max_offset}")
         if req.rrf_k is not None and req.rrf_k < 1:
             raise InvalidQuery("rrf_k must be at least 1")
-        if not all(math.isfinite(w) and w >= 0 for w in (req.keyword_weight, req.semantic_weight)):
+        weights = (req.keyword_weight, req.semantic_weight, req.sparse_weight)
+        if not all(math.isfinite(w) and w >= 0 for w in weights):
             raise InvalidQuery("leg weights must be finite and not negative")
         if req.min_score is not None and not math.isfinite(req.min_score):
             raise InvalidQuery("min_score must be a finite number")
@@ -114,11 +122,25 @@ class SearchService:
         ):
             raise InvalidQuery("title_weight must be between 0 and 100")
 
-    def search(self, req: SearchRequest, embedding: np.ndarray | None = None) -> SearchResult:
-        """Run one search. Raises InvalidQuery/EmptyQuery for bad input, ModelUnavailable in semantic
-        mode without a model; hybrid without a model answers from the keyword leg, marked degraded.
+    def uses_sparse(self, req: SearchRequest) -> bool:
+        """Does this request run the learned sparse leg?"""
+        if req.mode is Mode.sparse:
+            return True
+        wanted = self.settings.hybrid_sparse if req.sparse is None else req.sparse
+        return req.mode is Mode.hybrid and wanted and req.sparse_weight > 0
 
-        `embedding` may carry the query's vector already computed (evaluation encodes in batches).
+    def search(
+        self,
+        req: SearchRequest,
+        embedding: np.ndarray | None = None,
+        sparse_query: SparseVector | None = None,
+    ) -> SearchResult:
+        """Run one search. Raises InvalidQuery/EmptyQuery for bad input, ModelUnavailable in semantic
+        or sparse mode without a model; hybrid without a model answers from the keyword leg, marked
+        degraded. The sparse leg needs a model with a sparse head (bge-m3): InvalidQuery otherwise.
+
+        `embedding`/`sparse_query` may carry the query's encodings already computed (evaluation
+        encodes in batches).
         """
         self.validate(req)
         filters = normalize_filters(req.filters)
@@ -126,23 +148,29 @@ class SearchService:
         terms = query_terms(req.q)
         timings: dict[str, float] = {"tokenize": _ms(started)}
         result = SearchResult(req.q, req.mode, terms, req.limit, req.offset, [], timings_ms=timings)
-
-        if req.mode is Mode.keyword:
+        dense_needed = req.mode in (Mode.semantic, Mode.hybrid)
+        sparse_needed = self.uses_sparse(req)
+        if not dense_needed:
             embedding = None
-        elif embedding is None:
+        if not sparse_needed:
+            sparse_query = None
+        if (dense_needed and embedding is None) or (sparse_needed and sparse_query is None):
             try:
                 t0 = time.perf_counter()
-                embedding = self.models.get().encode_queries([req.q])[0]
+                embedding, sparse_query = self._encode(
+                    req.q, sparse_needed, req.mode is Mode.sparse or bool(req.sparse)
+                )
+                embedding = embedding if dense_needed else None
                 timings["embed"] = _ms(t0)
             except ModelUnavailable as exc:
-                if req.mode is Mode.semantic:
+                if req.mode is not Mode.hybrid:
                     raise
                 result.degraded = True
-                result.degraded_reason = f"semantic leg unavailable, keyword results only: {exc}"
-        if not terms and embedding is None:
+                result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
+        if not terms and embedding is None and (sparse_query is None or not sparse_query.indices()):
             raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
 
-        params = self._params(req, terms, embedding, filters)
+        params = self._params(req, terms, embedding, sparse_query, filters)
         result.fusion = self._fusion(req, params)
         t0 = time.perf_counter()
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -150,7 +178,7 @@ class SearchService:
             complete = (
                 {"complete": True}
                 if req.mode is Mode.keyword
-                else cur.execute(query("semantic_complete")).fetchone()
+                else cur.execute(query("search_complete")).fetchone()
             )
             bodies: dict[str, str] = {}
             if req.snippets and rows:
@@ -164,6 +192,21 @@ class SearchService:
         timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
         return result
+
+    def _encode(self, text: str, sparse: bool, required: bool) -> tuple[np.ndarray, SparseVector | None]:
+        """The query's dense vector, and its lexical weights when the sparse leg runs (one pass). A
+        model without a sparse head is refused when the request asked for the leg, and otherwise (the
+        HYBRID_SPARSE default) the leg is left out."""
+        model = self.models.get()
+        sparse_model = sparse_embedder(model) if sparse else None
+        if sparse_model is None:
+            if not sparse or not required:
+                return model.encode_queries([text])[0], None
+            raise InvalidQuery(
+                f"the sparse leg needs a model with a sparse head (bge-m3); {model.name} has none"
+            )
+        dense, lexical = sparse_model.encode_queries_with_sparse([text])
+        return dense[0], SparseVector(lexical[0], sparse_model.sparse_dim)
 
     @staticmethod
     def _hit(row: dict[str, Any], body: str | None, terms: list[str], from_passage: bool) -> Hit:
@@ -184,12 +227,15 @@ class SearchService:
         req: SearchRequest,
         terms: list[str],
         embedding: np.ndarray | None,
+        sparse_query: SparseVector | None,
         filters: dict[str, Any] | None,
     ) -> dict[str, Any]:
         s = self.settings
         return {
             "terms": terms,
             "embedding": embedding,
+            "sparse": sparse_query,
+            "sparse_weight": req.sparse_weight if sparse_query is not None else 0.0,
             "limit": req.limit,
             "offset": req.offset,
             "rrf_k": req.rrf_k or s.rrf_k,
@@ -218,12 +264,15 @@ class SearchService:
             }
         if req.mode is Mode.semantic:
             return {"method": "cosine", "ef_search": params["ef_search"]}
+        if req.mode is Mode.sparse:
+            return {"method": "lexical weights (dot product)", "ef_search": params["ef_search"]}
         explain: dict[str, Any] = {"method": req.fusion.value}
         if req.fusion is Fusion.rrf:
             explain["k"] = params["rrf_k"]
         return explain | {
             "keyword_weight": params["keyword_weight"],
             "semantic_weight": params["semantic_weight"],
+            "sparse_weight": params["sparse_weight"],
             "rank_window": max(params["rank_window"], req.offset + req.limit),
             "min_score": req.min_score,
             "k1": params["k1"],

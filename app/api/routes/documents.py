@@ -9,7 +9,7 @@ from app.api.deps import StateDep
 from app.api.schemas import DocumentIn, DocumentOut, DocumentsIn, DocumentsOut
 from app.errors import DocumentNotFound, InvalidDocument
 from app.ingest.documents import Document
-from app.ingest.pipeline import PassagePlan, upsert_documents
+from app.ingest.pipeline import EmbedPlan, upsert_documents
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -25,9 +25,7 @@ def upsert(state: StateDep, body: DocumentsIn) -> DocumentsOut:
     """Insert or replace documents by id (the last of a repeated id wins). Needs the embedding model."""
     docs = {d.id.strip(): _document(d) for d in body.documents}
     embedder = state.models.get()
-    with state.pool.connection() as conn:
-        store.register_model(conn, embedder)
-    plan = PassagePlan(state.settings.passage_chars, state.settings.passage_overlap)
+    plan = EmbedPlan.from_settings(state.settings)
     written, unchanged, failures = upsert_documents(state.pool, embedder, list(docs.values()), plan)
     if failures:
         doc, error = failures[0]
@@ -49,6 +47,7 @@ def get(state: StateDep, doc_id: str) -> DocumentOut:
         metadata=row["metadata"],
         doc_len=row["doc_len"],
         has_embedding=row["has_embedding"],
+        has_sparse=row["has_sparse"],
         created_at=row["created_at"].isoformat(),
         updated_at=row["updated_at"].isoformat(),
     )

@@ -1,1 +1,0 @@
-SELECT coalesce(nullif(current_setting('search.semantic_complete', true), ''), 'true') = 'true' AS complete

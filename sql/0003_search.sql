@@ -1,0 +1,261 @@
+-- hybrid-search 0003: the learned sparse leg. bge-m3's lexical weights are stored per document as a
+-- pgvector sparsevec (its heaviest terms, at most 1000 non-zeros, the HNSW limit) and searched by inner
+-- product, alone (search.sparse) or as a third leg of search.hybrid. Replaces 0002's register_model,
+-- keyword, semantic and hybrid (migration 0003 drops their old signatures first).
+
+-- Record the embedding model on first use; refuse a different one (SQLSTATE HS001). The first
+-- registration types the vector columns and builds the HNSW index on the passages. A model that gives
+-- lexical weights also records its vocabulary size (`model_sparse_dim`), which types the sparse column
+-- and builds its HNSW index; the same model may add it later (weights stored from then on).
+CREATE OR REPLACE FUNCTION search.register_model(
+    model_name text, model_dim integer, model_sparse_dim integer DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  cur record;
+BEGIN
+  LOCK TABLE search.embedding_model IN SHARE ROW EXCLUSIVE MODE;
+  SELECT name, dim, sparse_dim INTO cur FROM search.embedding_model;
+  IF FOUND THEN
+    IF cur.name <> model_name OR cur.dim <> model_dim THEN
+      RAISE EXCEPTION USING
+        ERRCODE = 'HS001',
+        MESSAGE = format('embedding model mismatch: the database holds %s-d vectors from %s, '
+                         'but the configured model is %s (%s-d)', cur.dim, cur.name, model_name, model_dim),
+        HINT = 'set EMBEDDING_MODEL to the recorded model, or load into a new database';
+    END IF;
+    IF model_sparse_dim IS NOT NULL AND cur.sparse_dim IS NULL THEN
+      UPDATE search.embedding_model SET sparse_dim = model_sparse_dim;
+      PERFORM search.type_sparse(model_sparse_dim);
+    ELSIF model_sparse_dim IS NOT NULL AND cur.sparse_dim <> model_sparse_dim THEN
+      RAISE EXCEPTION USING
+        ERRCODE = 'HS001',
+        MESSAGE = format('sparse vocabulary mismatch: the database holds %s-d lexical weights, '
+                         'but %s gives %s-d ones', cur.sparse_dim, model_name, model_sparse_dim);
+    END IF;
+    RETURN;
+  END IF;
+  IF model_dim < 1 OR model_dim > 2000 THEN
+    RAISE EXCEPTION USING ERRCODE = 'HS002',
+      MESSAGE = format('vector dimension %s is outside 1..2000 (the HNSW limit)', model_dim);
+  END IF;
+  INSERT INTO search.embedding_model (name, dim, sparse_dim) VALUES (model_name, model_dim, model_sparse_dim);
+  PERFORM search.type_vectors(model_dim);
+  IF model_sparse_dim IS NOT NULL THEN
+    PERFORM search.type_sparse(model_sparse_dim);
+  END IF;
+END
+$$;
+
+-- Type the sparse column as sparsevec(dim) and index it for inner product (pgvector's sparsevec HNSW
+-- takes at most 1000 non-zeros per vector: ingest keeps each document's heaviest terms).
+CREATE OR REPLACE FUNCTION search.type_sparse(sparse_dim integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE public.documents ALTER COLUMN sparse TYPE sparsevec(%s)', sparse_dim);
+  CREATE INDEX IF NOT EXISTS documents_sparse_hnsw
+    ON public.documents USING hnsw (sparse sparsevec_ip_ops);
+END
+$$;
+
+-- Documents by the inner product of their lexical weights with the query's (bge-m3's lexical matching
+-- score; `<#>` is its negation, matching the HNSW index's sparsevec_ip_ops). Only documents sharing a
+-- term with the query (score > 0) are ranked, as the keyword leg ranks only matching documents.
+-- The same rules as search.semantic_ranks keep pages stable: ef_search fixed per call, iterative scans in
+-- strict order, exact search when the corpus or the filter leaves at most `exact_below` documents.
+-- If the index scan ends before max_rank documents and before the scores reach 0, although more
+-- documents with weights pass the filter, `search.sparse_complete` is set to 'false'.
+CREATE OR REPLACE FUNCTION search.sparse_ranks(
+    query_sparse sparsevec, max_rank integer, filter jsonb DEFAULT NULL,
+    ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision)
+LANGUAGE plpgsql AS $$
+DECLARE
+  selective boolean := false;
+  seqscan text;
+  n integer := 0;
+  seen integer := 0;
+  reached_zero boolean := false;
+  available bigint;
+  rec record;
+BEGIN
+  PERFORM set_config('search.sparse_complete', 'true', true);
+  IF query_sparse IS NULL OR max_rank IS NULL OR max_rank < 1 THEN
+    RETURN;
+  END IF;
+  PERFORM set_config('hnsw.ef_search', least(greatest(ef_search, 1), 1000)::text, true);
+  PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
+
+  IF filter IS NULL THEN
+    SELECT n_docs <= exact_below INTO selective FROM search.corpus_stats;
+  ELSE
+    SELECT count(*) <= exact_below INTO selective FROM (
+      SELECT 1 FROM public.documents AS d
+      WHERE d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+      LIMIT exact_below + 1
+    ) AS s;
+  END IF;
+
+  IF selective THEN
+    RETURN QUERY
+      WITH c AS MATERIALIZED (
+        SELECT d.id, -(d.sparse <#> query_sparse) AS ip
+        FROM public.documents AS d
+        WHERE d.sparse IS NOT NULL
+          AND (filter IS NULL
+               OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)))
+      )
+      SELECT c.id, (row_number() OVER (ORDER BY c.ip DESC, c.id))::integer, c.ip
+      FROM c WHERE c.ip > 0 ORDER BY c.ip DESC, c.id LIMIT max_rank;
+    RETURN;
+  END IF;
+
+  seqscan := current_setting('enable_seqscan');
+  PERFORM set_config('enable_seqscan', 'off', true);
+  FOR rec IN
+    SELECT d.id, -(d.sparse <#> query_sparse) AS ip
+    FROM public.documents AS d
+    WHERE d.sparse IS NOT NULL
+      AND (filter IS NULL
+           OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)))
+    ORDER BY d.sparse <#> query_sparse
+  LOOP
+    seen := seen + 1;
+    IF rec.ip <= 0 THEN
+      reached_zero := true;
+      EXIT;
+    END IF;
+    n := n + 1;
+    doc_id := rec.id;
+    rank := n;
+    score := rec.ip;
+    RETURN NEXT;
+    EXIT WHEN n >= max_rank;
+  END LOOP;
+  PERFORM set_config('enable_seqscan', seqscan, true);
+  IF n < max_rank AND NOT reached_zero THEN
+    SELECT count(*) INTO available FROM (
+      SELECT 1 FROM public.documents AS d
+      WHERE d.sparse IS NOT NULL
+        AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
+                                AND search.conditions_hold(d.metadata, filter)))
+      LIMIT seen + 1
+    ) AS s;
+    IF available > seen THEN
+      PERFORM set_config('search.sparse_complete', 'false', true);
+    END IF;
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.keyword(
+    query_terms text[], result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL,
+    snippet_width integer DEFAULT 160, title_weight double precision DEFAULT 2.0)
+RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
+         r.rank, r.score, NULL::integer, NULL::float8, d.metadata, NULL::integer, NULL::integer, NULL::float8
+  FROM search.keyword_ranks(query_terms, result_offset + result_limit, k1, b, filter, title_weight) AS r
+  JOIN public.documents AS d ON d.id = r.doc_id
+  WHERE r.rank > result_offset
+  ORDER BY r.rank
+$$;
+
+CREATE OR REPLACE FUNCTION search.semantic(
+    query_embedding vector, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
+    snippet_width integer DEFAULT 160, exact_below integer DEFAULT 2000)
+RETURNS SETOF search.hit LANGUAGE sql AS $$
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
+         NULL::integer, NULL::float8, r.rank, r.score, d.metadata, r.passage_start, NULL::integer, NULL::float8
+  FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search, exact_below) AS r
+  JOIN public.documents AS d ON d.id = r.doc_id
+  WHERE r.rank > result_offset
+  ORDER BY r.rank
+$$;
+
+-- The learned sparse leg alone: documents by lexical matching score.
+CREATE OR REPLACE FUNCTION search.sparse(
+    query_sparse sparsevec, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
+    snippet_width integer DEFAULT 160, exact_below integer DEFAULT 2000)
+RETURNS SETOF search.hit LANGUAGE sql AS $$
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
+         NULL::integer, NULL::float8, NULL::integer, NULL::float8, d.metadata, NULL::integer, r.rank, r.score
+  FROM search.sparse_ranks(query_sparse, result_offset + result_limit, filter, ef_search, exact_below) AS r
+  JOIN public.documents AS d ON d.id = r.doc_id
+  WHERE r.rank > result_offset
+  ORDER BY r.rank
+$$;
+
+-- Hybrid search: each leg ranks its top `rank_window` documents (a fixed window, as Elasticsearch's
+-- rank_window_size: the fused list does not depend on the page asked for, so pages never repeat or
+-- skip a document; it must be at least offset + limit), then the legs are fused:
+--   fusion = 'rrf':    score = sum of weight_leg / (rrf_k + rank_leg)
+--   fusion = 'minmax': score = sum of weight_leg * (s - min) / (max - min) over the leg's window,
+--                      divided by the sum of the weights of the legs that ran (a convex combination)
+-- The legs: keyword (BM25), semantic (dense cosine) and, when `query_sparse` is given, the learned
+-- sparse leg. A leg contributes only where it ranked the document. A NULL query_embedding (no model)
+-- leaves the semantic leg out. Hits below min_score are dropped. Ties break on the document's key.
+CREATE OR REPLACE FUNCTION search.hybrid(
+    query_terms text[], query_embedding vector,
+    result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    rrf_k integer DEFAULT 60,
+    keyword_weight double precision DEFAULT 1.0, semantic_weight double precision DEFAULT 1.0,
+    rank_window integer DEFAULT 1100,
+    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
+    filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
+    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160,
+    exact_below integer DEFAULT 2000, title_weight double precision DEFAULT 2.0,
+    query_sparse sparsevec DEFAULT NULL, sparse_weight double precision DEFAULT 1.0)
+RETURNS SETOF search.hit LANGUAGE sql AS $$
+  WITH kw AS (
+    SELECT * FROM search.keyword_ranks(
+      query_terms, greatest(rank_window, result_offset + result_limit), k1, b, filter, title_weight)
+  ), sem AS (
+    SELECT * FROM search.semantic_ranks(
+      query_embedding, greatest(rank_window, result_offset + result_limit), filter, ef_search, exact_below)
+  ), sp AS (
+    SELECT * FROM search.sparse_ranks(
+      query_sparse, greatest(rank_window, result_offset + result_limit), filter, ef_search, exact_below)
+  ), ranges AS (
+    SELECT (SELECT min(score) FROM kw) AS k_lo, (SELECT max(score) FROM kw) AS k_hi,
+           (SELECT min(score) FROM sem) AS s_lo, (SELECT max(score) FROM sem) AS s_hi,
+           (SELECT min(score) FROM sp) AS p_lo, (SELECT max(score) FROM sp) AS p_hi
+  ), weights AS (
+    SELECT keyword_weight
+           + CASE WHEN query_embedding IS NULL THEN 0 ELSE semantic_weight END
+           + CASE WHEN query_sparse IS NULL THEN 0 ELSE sparse_weight END AS total
+  ), joined AS (
+    SELECT coalesce(kw.doc_id, sem.doc_id, sp.doc_id) AS doc_id,
+           kw.rank AS kr, kw.score AS ks, sem.rank AS sr, sem.score AS ss, sem.passage_start AS ps,
+           sp.rank AS pr, sp.score AS pscore
+    FROM kw
+    FULL OUTER JOIN sem ON kw.doc_id = sem.doc_id
+    FULL OUTER JOIN sp ON sp.doc_id = coalesce(kw.doc_id, sem.doc_id)
+  ), fused AS (
+    SELECT j.*,
+      CASE fusion
+        WHEN 'minmax' THEN (
+            coalesce(keyword_weight * CASE WHEN r.k_hi > r.k_lo THEN (j.ks - r.k_lo) / (r.k_hi - r.k_lo) ELSE 1 END, 0)
+          + coalesce(semantic_weight * CASE WHEN r.s_hi > r.s_lo THEN (j.ss - r.s_lo) / (r.s_hi - r.s_lo) ELSE 1 END, 0)
+          + coalesce(sparse_weight * CASE WHEN r.p_hi > r.p_lo THEN (j.pscore - r.p_lo) / (r.p_hi - r.p_lo) ELSE 1 END, 0)
+          ) / nullif(w.total, 0)
+        ELSE coalesce(keyword_weight / (rrf_k + j.kr), 0) + coalesce(semantic_weight / (rrf_k + j.sr), 0)
+           + coalesce(sparse_weight / (rrf_k + j.pr), 0)
+      END AS fused_score
+    FROM joined AS j CROSS JOIN ranges AS r CROSS JOIN weights AS w
+  ), page AS (
+    SELECT * FROM fused
+    WHERE min_score IS NULL OR fused_score >= min_score
+    ORDER BY fused_score DESC, doc_id
+    LIMIT result_limit OFFSET result_offset
+  )
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, p.fused_score,
+         p.kr, p.ks, p.sr, p.ss, d.metadata, p.ps, p.pr, p.pscore
+  FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
+  ORDER BY p.fused_score DESC, p.doc_id
+$$;
