@@ -202,7 +202,7 @@ $$;
 CREATE OR REPLACE FUNCTION search.hybrid(
     query_terms text[], query_embedding vector,
     result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
-    rrf_k integer DEFAULT 60,
+    rrf_k integer DEFAULT 10,
     keyword_weight double precision DEFAULT 1.0, semantic_weight double precision DEFAULT 1.0,
     rank_window integer DEFAULT 1100,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,

@@ -44,11 +44,11 @@ def test_three_modes_rank_with_per_leg_explanations(service: SearchService) -> N
     hy = service.search(SearchRequest("Bike for small kids", Mode.hybrid, limit=11))
     assert not hy.degraded and len(hy.hits) == 11
     for h in hy.hits:
-        expected = sum(1 / (60 + r) for r in (h.keyword_rank, h.semantic_rank) if r is not None)
+        expected = sum(1 / (10 + r) for r in (h.keyword_rank, h.semantic_rank) if r is not None)
         assert h.score == pytest.approx(expected)
     assert [h.score for h in hy.hits] == sorted((h.score for h in hy.hits), reverse=True)
     assert hy.hits[0].title == "Jigger"
-    assert hy.fusion["method"] == "rrf" and hy.fusion["k"] == 60 and hy.fusion["rank_window"] == 1100
+    assert hy.fusion["method"] == "rrf" and hy.fusion["k"] == 10 and hy.fusion["rank_window"] == 1100
 
 
 def test_pages_never_repeat_or_skip(service: SearchService) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 Ranked = Sequence[tuple[int, int]]  # (doc_id, rank) pairs of one leg, rank from 1
 
 
-def rrf_scores(legs: Mapping[str, Ranked], weights: Mapping[str, float], k: int = 60) -> dict[int, float]:
+def rrf_scores(legs: Mapping[str, Ranked], weights: Mapping[str, float], k: int = 10) -> dict[int, float]:
     """RRF score of every document any leg ranked."""
     scores: dict[int, float] = {}
     for leg, ranked in legs.items():
@@ -23,7 +23,7 @@ def rrf_scores(legs: Mapping[str, Ranked], weights: Mapping[str, float], k: int 
 
 
 def rrf_fuse(
-    legs: Mapping[str, Ranked], weights: Mapping[str, float], k: int = 60
+    legs: Mapping[str, Ranked], weights: Mapping[str, float], k: int = 10
 ) -> list[tuple[int, float]]:
     """(doc_id, score) best first; ties on the smaller doc_id."""
     scores = rrf_scores(legs, weights, k)
