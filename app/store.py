@@ -79,73 +79,69 @@ def write_documents(
     sparse: Sequence[SparseWeights] | None = None,
 ) -> list[int]:
     """Upsert `docs` (unique ids) with their passages' vectors, lexical weights and postings in the
-    caller's transaction. The document's own `embedding` is its first passage's (the start, with the
-    title). Lexical weights need the model registered with its sparse dimension."""
-    sql = query("upsert_document")
-    doc_ids: list[int] = []
+    caller's transaction, all through binary COPY: the documents into a staging table and from there
+    upserted by one statement (so the statistics triggers fire once per batch), their passages and
+    postings straight into their tables. The document's own `embedding` is its first passage's (the
+    start, with the title). Lexical weights need the model registered with its sparse dimension."""
+    if not docs:
+        return []
     dim = sparse_dim(conn) if sparse is not None else None
     if sparse is not None and dim is None:
         raise ValueError("lexical weights given, but no sparse dimension is registered")
-    with conn.cursor() as cur:
-        for i, a in enumerate(docs):
-            d = a.doc
-            cur.execute(
-                sql,
-                {
-                    "external_id": d.external_id,
-                    "title": d.title,
-                    "body": d.body,
-                    "url": d.url,
-                    "metadata": Jsonb(d.metadata),
-                    "tsv": a.tsvector,
-                    "doc_len": a.doc_len,
-                    "title_len": a.title_len,
-                    "embedding": None if passages is None else passages[i][0][2],
-                    "sparse": None if sparse is None or dim is None else SparseVector(sparse[i], dim),
-                    "content_hash": d.content_hash,
-                },
-            )
-            row = cur.fetchone()
-            assert row is not None
-            doc_ids.append(int(row[0]))
+    # One transaction even on an autocommit connection (the staging table empties at commit).
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(query("stage_documents"))
+        with cur.copy(query("copy_staged_documents")) as copy:
+            copy.set_types(STAGED_TYPES)
+            for i, a in enumerate(docs):
+                d = a.doc
+                copy.write_row(
+                    (
+                        d.external_id,
+                        d.title,
+                        d.body,
+                        d.url,
+                        Jsonb(d.metadata),
+                        a.tsvector,
+                        a.doc_len,
+                        a.title_len,
+                        None if passages is None else passages[i][0][2],
+                        None if sparse is None or dim is None else SparseVector(sparse[i], dim),
+                        d.content_hash,
+                    )
+                )
+        ids = dict(cur.execute(query("upsert_staged_documents")).fetchall())
+        doc_ids = [int(ids[a.doc.external_id]) for a in docs]
         cur.execute(query("delete_postings"), {"doc_ids": doc_ids})
         cur.execute(query("delete_passages"), {"doc_ids": doc_ids})
         if passages is not None:
-            cur.executemany(
-                query("insert_passage"),
-                [
-                    {"doc_id": doc_id, "no": no, "start": s, "end": e, "embedding": vec}
-                    for doc_id, doc_passages in zip(doc_ids, passages, strict=True)
-                    for no, (s, e, vec) in enumerate(doc_passages)
-                ],
-            )
-        terms: list[str] = []
-        posting_ids: list[int] = []
-        tfs: list[int] = []
-        dls: list[int] = []
-        title_tfs: list[int] = []
-        title_lens: list[int] = []
-        for doc_id, a in zip(doc_ids, docs, strict=True):
-            for term, tf in a.term_freqs.items():
-                terms.append(term)
-                posting_ids.append(doc_id)
-                tfs.append(tf)
-                dls.append(a.doc_len)
-                title_tfs.append(a.title_freqs.get(term, 0))
-                title_lens.append(a.title_len)
-        if terms:
-            cur.execute(
-                query("insert_postings"),
-                {
-                    "terms": terms,
-                    "doc_ids": posting_ids,
-                    "tfs": tfs,
-                    "dls": dls,
-                    "title_tfs": title_tfs,
-                    "title_lens": title_lens,
-                },
-            )
+            with cur.copy(query("copy_passages")) as copy:
+                copy.set_types(["int8", "int4", "int4", "int4", "vector"])
+                for doc_id, doc_passages in zip(doc_ids, passages, strict=True):
+                    for no, (start, end, vec) in enumerate(doc_passages):
+                        copy.write_row((doc_id, no, start, end, vec))
+        with cur.copy(query("copy_postings")) as copy:
+            copy.set_types(["text", "int8", "int4", "int4", "int4", "int4"])
+            for doc_id, a in zip(doc_ids, docs, strict=True):
+                for term, tf in a.term_freqs.items():
+                    copy.write_row((term, doc_id, tf, a.doc_len, a.title_freqs.get(term, 0), a.title_len))
     return doc_ids
+
+
+# Column types of the staging table, in COPY order (see app/queries/stage_documents.sql).
+STAGED_TYPES = [
+    "text",
+    "text",
+    "text",
+    "text",
+    "jsonb",
+    "text",
+    "int4",
+    "int4",
+    "vector",
+    "sparsevec",
+    "text",
+]
 
 
 def get_document(conn: psycopg.Connection[Any], external_id: str) -> dict[str, Any] | None:

@@ -1,8 +1,8 @@
 INSERT INTO public.documents
     (external_id, title, body, url, metadata, tsv, doc_len, title_len, embedding, sparse, content_hash)
-VALUES
-    (%(external_id)s, %(title)s, %(body)s, %(url)s, %(metadata)s, %(tsv)s::tsvector, %(doc_len)s,
-     %(title_len)s, %(embedding)s, %(sparse)s, %(content_hash)s)
+SELECT external_id, title, body, url, metadata, tsv::tsvector, doc_len, title_len, embedding, sparse,
+       content_hash
+FROM staged_documents
 ON CONFLICT (external_id) DO UPDATE SET
     title = EXCLUDED.title,
     body = EXCLUDED.body,
@@ -15,4 +15,4 @@ ON CONFLICT (external_id) DO UPDATE SET
     sparse = EXCLUDED.sparse,
     content_hash = EXCLUDED.content_hash,
     updated_at = now()
-RETURNING id
+RETURNING external_id, id
