@@ -87,6 +87,26 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    bench = sub.add_parser("bench", help="measure ingest, index builds, latency, recall and HTTP load")
+    bench.add_argument("corpus", type=Path, nargs="?", default=Path("../shared/data/zh_scale/corpus.jsonl"))
+    bench.add_argument("--limit-docs", type=int, default=None, help="load only the first N documents")
+    bench.add_argument("--queries", type=int, default=400, help="queries per mode")
+    bench.add_argument(
+        "--vectors",
+        choices=["synthetic", "model"],
+        default="synthetic",
+        help="synthetic: clustered unit vectors (measures the engine); model: EMBEDDING_MODEL",
+    )
+    bench.add_argument("--dim", type=int, default=1024, help="dimension of synthetic vectors")
+    bench.add_argument("--batch-size", type=int, default=1000)
+    bench.add_argument("--ef-search", type=int, action="append", help="ef_search values for the recall table")
+    bench.add_argument("--hnsw-m", type=int, default=16)
+    bench.add_argument("--hnsw-ef-construction", type=int, default=64)
+    bench.add_argument("--database-url", default=None, help="an empty database (default: a throwaway one)")
+    bench.add_argument("--json", action="store_true", help="print only the JSON report")
+    bench.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    bench.add_argument("--quiet", action="store_true", help="no progress bars")
+
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="same as `alembic upgrade head`")
@@ -321,12 +341,51 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from app.bench.engine import IndexParams
+    from app.bench.report import render
+    from app.bench.runner import BenchOptions, run_bench
+    from app.embedding.loader import load_embedder
+
+    if args.limit_docs is not None and args.limit_docs < 1:
+        raise InvalidQuery("--limit-docs must be at least 1")
+    if args.queries < 1:
+        raise InvalidQuery("--queries must be at least 1")
+    if not args.corpus.exists():
+        raise InvalidQuery(f"{args.corpus}: no such corpus file")
+    options = BenchOptions(
+        corpus=args.corpus,
+        limit_docs=args.limit_docs,
+        queries=args.queries,
+        vectors=args.vectors,
+        dim=args.dim,
+        batch_size=args.batch_size,
+        ef_search=args.ef_search or [40, 100, 200],
+        index=IndexParams(m=args.hnsw_m, ef_construction=args.hnsw_ef_construction),
+        database_url=args.database_url,
+    )
+
+    def progress(items: Any, desc: str, total: int | None) -> Any:
+        return tqdm(items, desc=desc, total=total, disable=args.quiet, file=sys.stderr, leave=False)
+
+    embedder = load_embedder(settings) if args.vectors == "model" else None
+    report = run_bench(options, settings, progress, embedder)
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text if args.json else render(report))
+    return EXIT_OK
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "ingest": cmd_ingest,
     "search": cmd_search,
     "eval": cmd_eval,
     "analyze": cmd_analyze,
+    "bench": cmd_bench,
     "db": cmd_db,
 }
 

@@ -1,0 +1,61 @@
+"""A query set drawn from the corpus itself: short queries of 1-3 words, common and rare, and long ones.
+
+Common and rare are by document frequency in the loaded corpus, so every kind of posting list the
+keyword leg meets in practice is in the mix.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+KINDS = ("common", "rare", "mixed", "long")
+
+
+@dataclass(frozen=True)
+class BenchQuery:
+    text: str
+    kind: str  # one of KINDS
+
+
+def document_frequencies(term_sets: Sequence[set[str]]) -> Counter[str]:
+    df: Counter[str] = Counter()
+    for terms in term_sets:
+        df.update(terms)
+    return df
+
+
+def draw_queries(
+    texts: Sequence[str], term_sets: Sequence[set[str]], count: int, seed: int = 5
+) -> list[BenchQuery]:
+    """`count` queries, a quarter of each kind: 1-2 common words; 1-3 rare words (df <= 10); a rare word
+    with a common one; the first 20-60 characters of a document."""
+    rng = random.Random(seed)
+    df = document_frequencies(term_sets)
+    n = max(len(term_sets), 1)
+    common_df = max(n // 100, 2)
+    out: list[BenchQuery] = []
+    attempts = 0
+    while len(out) < count and attempts < count * 50:
+        attempts += 1
+        kind = KINDS[len(out) % len(KINDS)]
+        i = rng.randrange(len(texts))
+        terms = sorted(t for t in term_sets[i] if len(t) > 1 or not t.isascii())
+        common = [t for t in terms if df[t] >= common_df]
+        rare = [t for t in terms if df[t] <= 10]
+        if kind == "long":
+            start = rng.randrange(max(len(texts[i]) - 20, 1))
+            text = texts[i][start : start + rng.randint(20, 60)].strip()
+        elif kind == "common" and common:
+            text = " ".join(rng.sample(common, min(len(common), rng.randint(1, 2))))
+        elif kind == "rare" and rare:
+            text = " ".join(rng.sample(rare, min(len(rare), rng.randint(1, 3))))
+        elif kind == "mixed" and common and rare:
+            text = f"{rng.choice(rare)} {rng.choice(common)}"
+        else:
+            continue
+        if text:
+            out.append(BenchQuery(text, kind))
+    return out

@@ -1,0 +1,60 @@
+"""The bench report as a readable table, with the targets beside the numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Targets at 157k documents on the 2-core machine (issue 4).
+TARGETS = {
+    "keyword_p50_ms": 10.0,
+    "keyword_p99_ms": 50.0,
+    "semantic_p50_ms": 3.0,
+    "semantic_recall@10": 0.95,
+    "hybrid_p50_ms": 15.0,
+    "http_keyword_rps": 200.0,
+    "database_ingest_docs_per_s": 5000.0,
+}
+
+
+def _row(name: str, value: Any, target: str = "", ok: bool | None = None) -> str:
+    mark = "" if ok is None else ("ok" if ok else "MISSED")
+    return f"  {name:<38} {value!s:>14}   {target:<12} {mark}"
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [f"hybrid-search bench: {report['options']['corpus']}"]
+    ing = report["ingest"]
+    db_rate = ing["database"]["docs_per_s"] or 0
+    lines.append(f"ingest: {ing['documents']} documents, {ing['postings']} postings, {ing['wall_s']} s wall")
+    lines.append(_row("tokenise docs/s", ing["tokenize"]["docs_per_s"]))
+    lines.append(_row("embed docs/s", ing["embed"]["docs_per_s"]))
+    lines.append(
+        _row("database docs/s", db_rate, ">= 5000", db_rate >= TARGETS["database_ingest_docs_per_s"])
+    )
+    idx = report["indexes"]
+    lines.append(f"indexes: GIN {idx['gin_build_s']} s, HNSW {idx['hnsw_build_s']} s ({idx['hnsw_params']})")
+    for name, mb in idx["sizes_mb"].items():
+        lines.append(_row(f"size of {name} (MB)", mb))
+    lines.append(f"search ({report['queries']['count']} queries per mode, query vectors given):")
+    for mode, res in report["search"].items():
+        lat = res["latency_ms"]
+        lines.append(_row(f"{mode} p50 / p95 / p99 ms", f"{lat['p50']} / {lat['p95']} / {lat['p99']}"))
+    kw, sem, hy = (report["search"][m]["latency_ms"] for m in ("keyword", "semantic", "hybrid"))
+    lines.append(_row("keyword p50 ms", kw["p50"], "<= 10", kw["p50"] <= TARGETS["keyword_p50_ms"]))
+    lines.append(_row("keyword p99 ms", kw["p99"], "<= 50", kw["p99"] <= TARGETS["keyword_p99_ms"]))
+    lines.append(_row("semantic p50 ms", sem["p50"], "<= 3", sem["p50"] <= TARGETS["semantic_p50_ms"]))
+    lines.append(_row("hybrid p50 ms", hy["p50"], "<= 15", hy["p50"] <= TARGETS["hybrid_p50_ms"]))
+    lines.append("semantic leg alone (top 10) by ef_search:")
+    for r in report["semantic_recall"]:
+        ok = r["recall@10"] >= TARGETS["semantic_recall@10"]
+        lines.append(
+            _row(
+                f"ef_search={r['ef_search']} recall@10 / p50 ms",
+                f"{r['recall@10']} / {r['latency_ms']['p50']}",
+                ">= 0.95",
+                ok,
+            )
+        )
+    for name, res in report.get("http", {}).items():
+        lines.append(_row(f"HTTP {name} req/s", res.get("rps")))
+    return "\n".join(lines)

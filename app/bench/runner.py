@@ -1,0 +1,163 @@
+"""Run the whole bench and assemble its JSON report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.bench import engine
+from app.bench.engine import IndexParams, Progress
+from app.bench.queries import draw_queries
+from app.bench.synthetic import ClusteredVectors
+from app.config import Settings
+from app.db import open_pool, temporary_database, upgrade
+from app.embedding.base import Embedder
+from app.embedding.loader import ModelHolder
+from app.ingest.documents import Document, FieldMap, document_from_record
+from app.ingest.pipeline import EmbedPlan, fallback_id
+from app.ingest.readers import read_records
+from app.search import Mode, SearchService
+from app.text import query_terms
+
+
+@dataclass
+class BenchOptions:
+    corpus: Path
+    limit_docs: int | None = None
+    queries: int = 400
+    vectors: str = "synthetic"  # "synthetic" (clustered unit vectors) or "model" (EMBEDDING_MODEL)
+    dim: int = 1024
+    batch_size: int = 1000
+    ef_search: list[int] = field(default_factory=lambda: [40, 100, 200])
+    index: IndexParams = field(default_factory=IndexParams)
+    database_url: str | None = None
+    http_requests: int = 0
+    http_concurrency: list[int] = field(default_factory=lambda: [8, 32])
+    compare: list[str] = field(default_factory=list)
+
+
+def documents(path: Path, limit: int | None) -> Iterator[Document]:
+    """The corpus's documents in file order (bad records are skipped: the bench is not a validator)."""
+    records = read_records(path)
+    for raw in islice(records, limit):
+        if raw.error is None:
+            try:
+                yield document_from_record(raw.record, FieldMap(), fallback_id(raw))
+            except ValueError:
+                continue
+
+
+def batches(docs: Iterator[Document], size: int) -> Iterator[list[Document]]:
+    while chunk := list(islice(docs, size)):
+        yield chunk
+
+
+def run_bench(
+    options: BenchOptions, settings: Settings, progress: Progress, embedder: Embedder | None = None
+) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "options": {**asdict(options), "corpus": str(options.corpus)},
+    }
+    database = nullcontext(options.database_url) if options.database_url else temporary_database()
+    with database as url:
+        if options.database_url:
+            upgrade(url)
+        pool = open_pool(url, settings.model_copy(update={"statement_timeout_ms": 0}), min_size=1)
+        try:
+            report.update(_run(options, settings, pool, embedder, progress))
+        finally:
+            pool.close()
+    return report
+
+
+def _run(
+    options: BenchOptions, settings: Settings, pool: Any, embedder: Embedder | None, progress: Progress
+) -> dict[str, Any]:
+    from app import store
+
+    vectors = ClusteredVectors(options.dim) if options.vectors == "synthetic" else None
+    if vectors is not None:
+
+        class _Named:
+            name = f"synthetic-clustered-{options.dim}"
+            dim = options.dim
+
+        model: Any = _Named()
+    else:
+        assert embedder is not None
+        model = embedder
+    with pool.connection() as conn:
+        store.register_model(conn, model, with_sparse=settings.sparse_enabled)
+    engine.drop_indexes(pool)
+
+    total = options.limit_docs
+    docs = documents(options.corpus, options.limit_docs)
+    wall = time.perf_counter()
+    chunks = progress(batches(docs, options.batch_size), "ingest (batches)", None)
+    times, sample = engine.load(pool, chunks, vectors, embedder, EmbedPlan.from_settings(settings))
+    ingest = times.report() | {"wall_s": round(time.perf_counter() - wall, 2), "limit": total}
+    indexes = engine.build_indexes(pool, options.index)
+
+    queries = draw_queries([a.doc.body for a in sample], [set(a.term_freqs) for a in sample], options.queries)
+    t0 = time.perf_counter()
+    if vectors is not None:
+        qvecs = vectors.queries(len(queries))
+        embed_note = "synthetic vectors: no model in the loop"
+        embed_ms: dict[str, Any] = {}
+    else:
+        assert embedder is not None
+        per: list[float] = []
+        rows = []
+        for q in progress(queries, "embed queries", None):
+            t1 = time.perf_counter()
+            rows.append(embedder.encode_queries([q.text])[0])
+            per.append((time.perf_counter() - t1) * 1000)
+        qvecs = np.stack(rows)
+        embed_note = f"{embedder.name}, one query at a time"
+        from app.bench.stats import latency_summary
+
+        embed_ms = latency_summary(per)
+    query_set = {
+        "count": len(queries),
+        "kinds": {k: sum(q.kind == k for q in queries) for k in sorted({q.kind for q in queries})},
+        "examples": [q.text for q in queries[:8]],
+        "mean_terms": round(float(np.mean([len(query_terms(q.text)) for q in queries])), 2),
+        "embedding": {
+            "note": embed_note,
+            "latency_ms": embed_ms,
+            "total_s": round(time.perf_counter() - t0, 2),
+        },
+    }
+
+    service = SearchService(pool, ModelHolder.unavailable("bench: query vectors are given"), settings)
+    search = {
+        mode.value: engine.time_queries(service, queries, qvecs, mode, progress)
+        for mode in (Mode.keyword, Mode.semantic, Mode.hybrid)
+    }
+    recall = engine.semantic_recall(pool, qvecs, options.ef_search, progress)
+    return {
+        "ingest": ingest,
+        "indexes": indexes,
+        "queries": query_set,
+        "search": search,
+        "semantic_recall": recall,
+        "settings": {
+            "ef_search": settings.hnsw_ef_search,
+            "rank_window": settings.rank_window,
+            "rrf_k": settings.rrf_k,
+        },
+    }
