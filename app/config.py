@@ -52,10 +52,10 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=10, ge=1)
     # Hybrid search fuses the learned sparse leg too when a request does not say (`sparse`).
     hybrid_sparse: bool = False
-    # Each hybrid leg ranks this many documents before fusion. Fixed (not grown with the page) so every
-    # page is a slice of one fused list; it must cover max_offset + max_limit.
-    rank_window: int = Field(default=1100, ge=1)
-    hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
+    # Each hybrid leg ranks this many documents before fusion (the first pages); deeper pages read a
+    # fusion over MAX_OFFSET + MAX_LIMIT documents per leg, appended after these (one fixed list).
+    rank_window: int = Field(default=100, ge=1, le=10_000)
+    hnsw_ef_search: int = Field(default=40, ge=1, le=1000)
     # Semantic search is exact (no index) when the corpus, or a filter, leaves at most this many documents.
     exact_search_below: int = Field(default=2000, ge=0)
     max_query_chars: int = Field(default=1000, ge=1)
@@ -66,12 +66,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    @property
+    def deep_rank_window(self) -> int:
+        """The window of the deep fusion: every page up to MAX_OFFSET + MAX_LIMIT is a slice of it."""
+        return max(self.max_offset + self.max_limit, self.rank_window)
+
     @model_validator(mode="after")
-    def _window_covers_pages(self) -> Settings:
+    def _check_passages(self) -> Settings:
         if self.passage_overlap >= self.passage_chars:
             raise ValueError("PASSAGE_OVERLAP must be smaller than PASSAGE_CHARS")
-        if self.rank_window < self.max_offset + self.max_limit:
-            raise ValueError("RANK_WINDOW must be at least MAX_OFFSET + MAX_LIMIT (pages are slices of it)")
         return self
 
 

@@ -147,6 +147,146 @@ BEGIN
 END
 $$;
 
+-- (0003: the same as 0002's, with a one-query fast path.)
+-- Nearest documents by cosine distance (`<=>`, matching the HNSW index's vector_cosine_ops), read from
+-- their passages: a long document is embedded as overlapping passages, and its score is that of its
+-- best passage (whose start, in characters of the body, is returned for the snippet).
+-- Every page must be a slice of one list, so nothing here depends on max_rank except where to stop:
+-- * ef_search is fixed per call, so the index returns one deterministic stream, and pgvector 0.8
+--   iterative scans (strict order) keep reading it; documents are taken in the order their first
+--   passage appears, until max_rank documents have passed the filter;
+-- * a corpus, or a filter, of at most `exact_below` documents is answered by exact search (the
+--   choice depends on the filter and corpus alone, never on the page);
+-- * otherwise the HNSW index is used for every page (sequential scans are switched off for the
+--   query, or the planner would sort exactly for large LIMITs and approximately for small ones).
+-- If the index scan ends before max_rank documents although more match (a scan budget, see
+-- hnsw.max_scan_tuples), `search.semantic_complete` (read with current_setting) is set to 'false':
+-- the list is short, and says so.
+CREATE OR REPLACE FUNCTION search.semantic_ranks(
+    query_embedding vector, max_rank integer, filter jsonb DEFAULT NULL,
+    ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision, passage_start integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+  selective boolean := false;
+  seqscan text;
+  seen bigint[] := '{}';
+  n integer := 0;
+  available bigint;
+  rec record;
+  fetch_n integer := max_rank + 16;
+  streamed integer;
+  ids bigint[];
+  dists double precision[];
+  starts integer[];
+BEGIN
+  PERFORM set_config('search.semantic_complete', 'true', true);
+  IF query_embedding IS NULL OR max_rank IS NULL OR max_rank < 1 THEN
+    RETURN;
+  END IF;
+  PERFORM set_config('hnsw.ef_search', least(greatest(ef_search, 1), 1000)::text, true);
+  PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
+
+  IF filter IS NULL THEN
+    SELECT n_docs <= exact_below INTO selective FROM search.corpus_stats;
+  ELSE
+    SELECT count(*) <= exact_below INTO selective FROM (
+      SELECT 1 FROM public.documents AS d
+      WHERE d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+      LIMIT exact_below + 1
+    ) AS s;
+  END IF;
+
+  IF selective THEN
+    -- Exact search over the passages of the few matching documents (MATERIALIZED: no index).
+    RETURN QUERY
+      WITH c AS MATERIALIZED (
+        SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
+        FROM search.passages AS p JOIN public.documents AS d ON d.id = p.doc_id
+        WHERE filter IS NULL
+           OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+      ), best AS (
+        SELECT DISTINCT ON (c.id) c.id, c.dist, c.start_char FROM c ORDER BY c.id, c.dist, c.start_char
+      )
+      SELECT best.id, (row_number() OVER (ORDER BY best.dist, best.id))::integer, 1 - best.dist,
+             best.start_char
+      FROM best ORDER BY best.dist, best.id LIMIT max_rank;
+    RETURN;
+  END IF;
+
+  seqscan := current_setting('enable_seqscan');
+  PERFORM set_config('enable_seqscan', 'off', true);
+  -- Fast path: the first max_rank + 16 passages of the index stream in one query, each document at its
+  -- first (best) passage, in stream order. When they hold max_rank documents, or the stream ends within
+  -- them, this is exactly what reading the stream document by document gives (below), at a fraction
+  -- of the cost.
+  WITH stream AS (
+    SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
+    FROM search.passages AS p
+    WHERE filter IS NULL OR EXISTS (
+      SELECT 1 FROM public.documents AS d
+      WHERE d.id = p.doc_id
+        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+    ORDER BY p.embedding <=> query_embedding
+    LIMIT fetch_n
+  ), numbered AS (
+    SELECT s.*, row_number() OVER () AS pos FROM stream AS s
+  ), firsts AS (
+    SELECT DISTINCT ON (x.id) x.id, x.start_char, x.dist, x.pos FROM numbered AS x ORDER BY x.id, x.pos
+  ), kept AS (
+    SELECT * FROM firsts ORDER BY firsts.pos LIMIT max_rank
+  )
+  SELECT (SELECT count(*) FROM numbered), array_agg(k.id ORDER BY k.pos), array_agg(k.dist ORDER BY k.pos),
+         array_agg(k.start_char ORDER BY k.pos)
+  INTO streamed, ids, dists, starts
+  FROM kept AS k;
+  IF coalesce(cardinality(ids), 0) >= max_rank OR streamed < fetch_n THEN
+    PERFORM set_config('enable_seqscan', seqscan, true);
+    n := coalesce(cardinality(ids), 0);
+    RETURN QUERY
+      SELECT u.id, u.ord::integer, 1 - u.dist, u.start_char
+      FROM unnest(ids, dists, starts) WITH ORDINALITY AS u (id, dist, start_char, ord);
+    IF n >= max_rank THEN
+      RETURN;
+    END IF;
+  ELSE
+  -- The loop reads the index stream lazily (a cursor): it stops as soon as max_rank documents are in.
+  FOR rec IN
+    SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
+    FROM search.passages AS p
+    WHERE filter IS NULL OR EXISTS (
+      SELECT 1 FROM public.documents AS d
+      WHERE d.id = p.doc_id
+        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+    ORDER BY p.embedding <=> query_embedding
+  LOOP
+    CONTINUE WHEN rec.id = ANY(seen);
+    seen := seen || rec.id;
+    n := n + 1;
+    doc_id := rec.id;
+    rank := n;
+    score := 1 - rec.dist;
+    passage_start := rec.start_char;
+    RETURN NEXT;
+    EXIT WHEN n >= max_rank;
+  END LOOP;
+  PERFORM set_config('enable_seqscan', seqscan, true);
+  END IF;
+  IF n < max_rank THEN
+    SELECT count(*) INTO available FROM (
+      SELECT 1 FROM public.documents AS d
+      WHERE EXISTS (SELECT 1 FROM search.passages AS p WHERE p.doc_id = d.id)
+        AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
+                                AND search.conditions_hold(d.metadata, filter)))
+      LIMIT max_rank
+    ) AS s;
+    IF available > n THEN
+      PERFORM set_config('search.semantic_complete', 'false', true);
+    END IF;
+  END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION search.keyword(
     query_terms text[], result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL,
@@ -190,36 +330,31 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
   ORDER BY r.rank
 $$;
 
--- Hybrid search: each leg ranks its top `rank_window` documents (a fixed window, as Elasticsearch's
--- rank_window_size: the fused list does not depend on the page asked for, so pages never repeat or
--- skip a document; it must be at least offset + limit), then the legs are fused:
+-- One fusion of the legs over a window: each leg ranks its top `window_size` documents, then
 --   fusion = 'rrf':    score = sum of weight_leg / (rrf_k + rank_leg)
 --   fusion = 'minmax': score = sum of weight_leg * (s - min) / (max - min) over the leg's window,
 --                      divided by the sum of the weights of the legs that ran (a convex combination)
 -- The legs: keyword (BM25), semantic (dense cosine) and, when `query_sparse` is given, the learned
 -- sparse leg. A leg contributes only where it ranked the document. A NULL query_embedding (no model)
--- leaves the semantic leg out. Hits below min_score are dropped. Ties break on the document's key.
-CREATE OR REPLACE FUNCTION search.hybrid(
-    query_terms text[], query_embedding vector,
-    result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
-    rrf_k integer DEFAULT 10,
-    keyword_weight double precision DEFAULT 1.0, semantic_weight double precision DEFAULT 1.0,
-    rank_window integer DEFAULT 1100,
-    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
-    filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
-    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160,
-    exact_below integer DEFAULT 2000, title_weight double precision DEFAULT 2.0,
-    query_sparse sparsevec DEFAULT NULL, sparse_weight double precision DEFAULT 1.0)
-RETURNS SETOF search.hit LANGUAGE sql AS $$
+-- leaves the semantic leg out. Fused scores below min_score are dropped. The vector legs read the HNSW
+-- index with ef_search at least the window (a fixed value per window, so the lists are repeatable).
+CREATE OR REPLACE FUNCTION search.fused(
+    query_terms text[], query_embedding vector, query_sparse sparsevec, window_size integer,
+    rrf_k integer, keyword_weight double precision, semantic_weight double precision,
+    sparse_weight double precision, k1 double precision, b double precision, filter jsonb,
+    ef_search integer, fusion text, min_score double precision, exact_below integer,
+    title_weight double precision)
+RETURNS TABLE (doc_id bigint, fused_score double precision, kr integer, ks double precision, sr integer,
+               ss double precision, ps integer, pr integer, pscore double precision)
+LANGUAGE sql AS $$
   WITH kw AS (
-    SELECT * FROM search.keyword_ranks(
-      query_terms, greatest(rank_window, result_offset + result_limit), k1, b, filter, title_weight)
+    SELECT * FROM search.keyword_ranks(query_terms, window_size, k1, b, filter, title_weight)
   ), sem AS (
     SELECT * FROM search.semantic_ranks(
-      query_embedding, greatest(rank_window, result_offset + result_limit), filter, ef_search, exact_below)
+      query_embedding, window_size, filter, greatest(ef_search, window_size), exact_below)
   ), sp AS (
     SELECT * FROM search.sparse_ranks(
-      query_sparse, greatest(rank_window, result_offset + result_limit), filter, ef_search, exact_below)
+      query_sparse, window_size, filter, greatest(ef_search, window_size), exact_below)
   ), ranges AS (
     SELECT (SELECT min(score) FROM kw) AS k_lo, (SELECT max(score) FROM kw) AS k_hi,
            (SELECT min(score) FROM sem) AS s_lo, (SELECT max(score) FROM sem) AS s_hi,
@@ -236,7 +371,7 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
     FULL OUTER JOIN sem ON kw.doc_id = sem.doc_id
     FULL OUTER JOIN sp ON sp.doc_id = coalesce(kw.doc_id, sem.doc_id)
   ), fused AS (
-    SELECT j.*,
+    SELECT j.doc_id,
       CASE fusion
         WHEN 'minmax' THEN (
             coalesce(keyword_weight * CASE WHEN r.k_hi > r.k_lo THEN (j.ks - r.k_lo) / (r.k_hi - r.k_lo) ELSE 1 END, 0)
@@ -245,17 +380,55 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
           ) / nullif(w.total, 0)
         ELSE coalesce(keyword_weight / (rrf_k + j.kr), 0) + coalesce(semantic_weight / (rrf_k + j.sr), 0)
            + coalesce(sparse_weight / (rrf_k + j.pr), 0)
-      END AS fused_score
+      END AS fused_score,
+      j.kr, j.ks, j.sr, j.ss, j.ps, j.pr, j.pscore
     FROM joined AS j CROSS JOIN ranges AS r CROSS JOIN weights AS w
+  )
+  SELECT * FROM fused WHERE min_score IS NULL OR fused_score >= min_score
+$$;
+
+-- Hybrid search: the legs fused over a window of `rank_window` documents each (as Elasticsearch's
+-- rank_window_size), so the first pages cost little. Deeper pages (offset + limit > rank_window) read a
+-- fusion over `deep_window` documents per leg, from which the hits already shown are removed: positions
+-- 1..rank_window come from the small fusion, later ones from the deep one, and the whole is one fixed
+-- list, so walking the pages never repeats or skips a document. Ties break on the document's key.
+CREATE OR REPLACE FUNCTION search.hybrid(
+    query_terms text[], query_embedding vector,
+    result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    rrf_k integer DEFAULT 10,
+    keyword_weight double precision DEFAULT 1.0, semantic_weight double precision DEFAULT 1.0,
+    rank_window integer DEFAULT 100,
+    k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
+    filter jsonb DEFAULT NULL, ef_search integer DEFAULT 40,
+    fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160,
+    exact_below integer DEFAULT 2000, title_weight double precision DEFAULT 2.0,
+    query_sparse sparsevec DEFAULT NULL, sparse_weight double precision DEFAULT 1.0,
+    deep_window integer DEFAULT 1100)
+RETURNS SETOF search.hit LANGUAGE sql AS $$
+  WITH shallow AS (
+    SELECT f.*, row_number() OVER (ORDER BY f.fused_score DESC, f.doc_id) AS pos
+    FROM search.fused(query_terms, query_embedding, query_sparse, rank_window, rrf_k, keyword_weight,
+                      semantic_weight, sparse_weight, k1, b, filter, ef_search, fusion, min_score,
+                      exact_below, title_weight) AS f
+  ), head AS (
+    SELECT * FROM shallow WHERE pos <= rank_window
+  ), deep AS (
+    SELECT f.*, (SELECT count(*) FROM head) + row_number() OVER (ORDER BY f.fused_score DESC, f.doc_id) AS pos
+    FROM search.fused(query_terms, query_embedding, query_sparse,
+                      greatest(deep_window, result_offset + result_limit), rrf_k, keyword_weight,
+                      semantic_weight, sparse_weight, k1, b, filter, ef_search, fusion, min_score,
+                      exact_below, title_weight) AS f
+    WHERE result_offset + result_limit > rank_window
+      AND NOT EXISTS (SELECT 1 FROM head AS h WHERE h.doc_id = f.doc_id)
   ), page AS (
-    SELECT * FROM fused
-    WHERE min_score IS NULL OR fused_score >= min_score
-    ORDER BY fused_score DESC, doc_id
-    LIMIT result_limit OFFSET result_offset
+    SELECT * FROM (SELECT * FROM head UNION ALL SELECT * FROM deep) AS m
+    WHERE m.pos > result_offset
+    ORDER BY m.pos
+    LIMIT result_limit
   )
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, p.fused_score,
          p.kr, p.ks, p.sr, p.ss, d.metadata, p.ps, p.pr, p.pscore
   FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
-  ORDER BY p.fused_score DESC, p.doc_id
+  ORDER BY p.pos
 $$;

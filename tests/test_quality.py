@@ -128,9 +128,9 @@ def test_sql_rrf_equals_python_rrf_and_minmax_is_a_convex_score(
         terms, vec = query_terms(text), tiny_m3.encode([text])[0]
         with pool.connection() as conn:
             kw = conn.execute(
-                "SELECT doc_id, rank FROM search.keyword_ranks(%s, 1100, title_weight => 2)", [terms]
+                "SELECT doc_id, rank FROM search.keyword_ranks(%s, 100, title_weight => 2)", [terms]
             ).fetchall()
-            sem = conn.execute("SELECT doc_id, rank FROM search.semantic_ranks(%s, 1100)", [vec]).fetchall()
+            sem = conn.execute("SELECT doc_id, rank FROM search.semantic_ranks(%s, 100)", [vec]).fetchall()
             names = dict(conn.execute("SELECT id, external_id FROM documents").fetchall())
         expected = [
             (names[d], s)

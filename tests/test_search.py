@@ -48,7 +48,7 @@ def test_three_modes_rank_with_per_leg_explanations(service: SearchService) -> N
         assert h.score == pytest.approx(expected)
     assert [h.score for h in hy.hits] == sorted((h.score for h in hy.hits), reverse=True)
     assert hy.hits[0].title == "Jigger"
-    assert hy.fusion["method"] == "rrf" and hy.fusion["k"] == 10 and hy.fusion["rank_window"] == 1100
+    assert hy.fusion["method"] == "rrf" and hy.fusion["k"] == 10 and hy.fusion["rank_window"] == 100
 
 
 def test_pages_never_repeat_or_skip(service: SearchService) -> None:

@@ -150,10 +150,10 @@ def test_hybrid_fuses_three_legs_and_the_leg_is_switchable(
     terms = query_terms(text)
     dense, (q,) = m3.encode_queries_with_sparse([text])
     with loaded.connection() as conn:
-        kw = conn.execute("SELECT doc_id, rank FROM search.keyword_ranks(%s, 1100)", [terms]).fetchall()
-        sem = conn.execute("SELECT doc_id, rank FROM search.semantic_ranks(%s, 1100)", [dense[0]]).fetchall()
+        kw = conn.execute("SELECT doc_id, rank FROM search.keyword_ranks(%s, 100)", [terms]).fetchall()
+        sem = conn.execute("SELECT doc_id, rank FROM search.semantic_ranks(%s, 100)", [dense[0]]).fetchall()
         sp = conn.execute(
-            "SELECT doc_id, rank FROM search.sparse_ranks(%s, 1100)", [SparseVector(q, m3.sparse_dim)]
+            "SELECT doc_id, rank FROM search.sparse_ranks(%s, 100)", [SparseVector(q, m3.sparse_dim)]
         ).fetchall()
         names = dict(conn.execute("SELECT id, external_id FROM documents").fetchall())
     weights = {"keyword": 1.0, "semantic": 0.5, "sparse": 2.0}

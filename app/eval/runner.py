@@ -108,7 +108,8 @@ def sweep(
     The legs are fetched once per query from the SQL leg functions and fused by `fusion.rrf_fuse`,
     which follows `search.hybrid` exactly."""
     s = service.settings
-    window = s.rank_window
+    window = s.rank_window  # the first pages' fusion, as search.hybrid (top DEPTH <= window)
+    ef = max(s.hnsw_ef_search, window)
     if grid is None:
         grid = DEFAULT_GRID + (SPARSE_GRID if encodings.sparse else [])
     legs: dict[str, dict[str, list[tuple[int, int]]]] = {}
@@ -122,12 +123,12 @@ def sweep(
                 ).fetchall(),
                 "semantic": conn.execute(
                     LEG_SQL["semantic"],
-                    [encodings.dense[qid], window, s.hnsw_ef_search, s.exact_search_below],
+                    [encodings.dense[qid], window, ef, s.exact_search_below],
                 ).fetchall(),
             }
             if qid in encodings.sparse:
                 legs[qid]["sparse"] = conn.execute(
-                    LEG_SQL["sparse"], [encodings.sparse[qid], window, s.hnsw_ef_search, s.exact_search_below]
+                    LEG_SQL["sparse"], [encodings.sparse[qid], window, ef, s.exact_search_below]
                 ).fetchall()
         ids = {d for q in legs.values() for leg in q.values() for d, _ in leg}
         for doc_id, ext in conn.execute(

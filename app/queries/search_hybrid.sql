@@ -3,4 +3,5 @@ SELECT * FROM search.hybrid(
     %(keyword_weight)s, %(semantic_weight)s, %(rank_window)s, %(k1)s, %(b)s,
     %(filter)s::jsonb, %(ef_search)s, %(fusion)s, %(min_score)s, snippet_width => 0,
     exact_below => %(exact_below)s, title_weight => %(title_weight)s,
-    query_sparse => %(sparse)s::sparsevec, sparse_weight => %(sparse_weight)s)
+    query_sparse => %(sparse)s::sparsevec, sparse_weight => %(sparse_weight)s,
+    deep_window => %(deep_window)s)

@@ -242,6 +242,7 @@ class SearchService:
             "keyword_weight": req.keyword_weight,
             "semantic_weight": req.semantic_weight if embedding is not None else 0.0,
             "rank_window": s.rank_window,
+            "deep_window": s.deep_rank_window,
             "k1": s.bm25_k1,
             "b": s.bm25_b,
             "title_weight": s.title_weight if req.title_weight is None else req.title_weight,
@@ -273,7 +274,9 @@ class SearchService:
             "keyword_weight": params["keyword_weight"],
             "semantic_weight": params["semantic_weight"],
             "sparse_weight": params["sparse_weight"],
-            "rank_window": max(params["rank_window"], req.offset + req.limit),
+            "rank_window": params["rank_window"]
+            if req.offset + req.limit <= params["rank_window"]
+            else params["deep_window"],
             "min_score": req.min_score,
             "k1": params["k1"],
             "b": params["b"],

@@ -28,7 +28,10 @@ NEW_SIGNATURES = """
 DROP FUNCTION IF EXISTS search.register_model(text, integer, integer);
 DROP FUNCTION IF EXISTS search.hybrid(text[], vector, integer, integer, integer, double precision,
     double precision, integer, double precision, double precision, jsonb, integer, text, double precision,
-    integer, integer, double precision, sparsevec, double precision);
+    integer, integer, double precision, sparsevec, double precision, integer);
+DROP FUNCTION IF EXISTS search.fused(text[], vector, sparsevec, integer, integer, double precision,
+    double precision, double precision, double precision, double precision, jsonb, integer, text,
+    double precision, integer, double precision);
 DROP FUNCTION IF EXISTS search.sparse(sparsevec, integer, integer, text[], jsonb, integer, integer, integer);
 DROP FUNCTION IF EXISTS search.sparse_ranks(sparsevec, integer, jsonb, integer, integer);
 DROP FUNCTION IF EXISTS search.type_sparse(integer);
