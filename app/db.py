@@ -115,7 +115,8 @@ def open_pool(url: str, settings: Settings, *, min_size: int | None = None) -> C
         max_size=max(settings.db_pool_max, 1),
         kwargs={
             "autocommit": False,
-            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            # JIT compiles plans costed high (a common term's postings) for tens of ms a query: off.
+            "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",
             "connect_timeout": 10,
         },
         configure=_configure,

@@ -170,3 +170,23 @@ def test_title_weight_is_bm25f_over_weighted_counts(pool: ConnectionPool, tiny_m
         for d, score in zip(docs, expected, strict=True):
             if score > 0:
                 assert got[d.external_id] == pytest.approx(float(score), abs=1e-4), (w, d.external_id)
+
+
+def test_an_analysts_sql_delete_takes_postings_and_passages_with_it(
+    pool: ConnectionPool, tiny_m3: Embedder
+) -> None:
+    """No per-row foreign keys: a statement-level trigger removes what belonged to deleted documents."""
+    docs = [Document(str(i), "标题", f"北京 大学 第{i}篇 正文") for i in range(20)]
+    upsert_documents(pool, tiny_m3, docs)
+    with pool.connection() as conn:
+        conn.execute("DELETE FROM documents WHERE external_id IN ('3', '4', '5')")
+        conn.commit()
+        orphans = conn.execute(
+            "SELECT (SELECT count(*) FROM search.postings p WHERE NOT EXISTS "
+            "(SELECT 1 FROM documents d WHERE d.id = p.doc_id)), "
+            "(SELECT count(*) FROM search.passages p WHERE NOT EXISTS "
+            "(SELECT 1 FROM documents d WHERE d.id = p.doc_id))"
+        ).fetchone()
+        assert orphans == (0, 0)
+        assert conn.execute("SELECT count(DISTINCT doc_id) FROM search.passages").fetchone() == (17,)
+    assert_stats_equal_recount(pool)
