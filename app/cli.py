@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--hnsw-m", type=int, default=16)
     bench.add_argument("--hnsw-ef-construction", type=int, default=64)
     bench.add_argument("--database-url", default=None, help="an empty database (default: a throwaway one)")
+    bench.add_argument("--http-requests", type=int, default=2000, help="GET /search requests per load level")
+    bench.add_argument(
+        "--http-concurrency", type=int, action="append", help="requests in flight (repeatable; default 8, 32)"
+    )
     bench.add_argument("--json", action="store_true", help="print only the JSON report")
     bench.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     bench.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -365,6 +369,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         ef_search=args.ef_search or [40, 100, 200],
         index=IndexParams(m=args.hnsw_m, ef_construction=args.hnsw_ef_construction),
         database_url=args.database_url,
+        http_requests=args.http_requests,
+        http_concurrency=args.http_concurrency or [8, 32],
     )
 
     def progress(items: Any, desc: str, total: int | None) -> Any:

@@ -56,5 +56,8 @@ def render(report: dict[str, Any]) -> str:
             )
         )
     for name, res in report.get("http", {}).items():
-        lines.append(_row(f"HTTP {name} req/s", res.get("rps")))
+        lat = res["latency_ms"]
+        ok = res["rps"] >= TARGETS["http_keyword_rps"] and res["errors"] == 0
+        lines.append(_row(f"HTTP {name} req/s (errors {res['errors']})", res["rps"], ">= 200", ok))
+        lines.append(_row(f"HTTP {name} p50 / p99 ms", f"{lat['p50']} / {lat['p99']}"))
     return "\n".join(lines)

@@ -78,14 +78,33 @@ def run_bench(
             upgrade(url)
         pool = open_pool(url, settings.model_copy(update={"statement_timeout_ms": 0}), min_size=1)
         try:
-            report.update(_run(options, settings, pool, embedder, progress))
+            report.update(_run(options, settings, pool, embedder, progress, url))
         finally:
             pool.close()
     return report
 
 
+def _http(options: BenchOptions, url: str, queries: list[str]) -> dict[str, Any]:
+    """Keyword-mode load over HTTP from this process against a service process (no model: keyword
+    mode needs none, and the load measures the engine and the web stack)."""
+    if options.http_requests < 1:
+        return {}
+    from app.bench.http_load import http_load, running_service
+
+    out: dict[str, Any] = {}
+    with running_service(url, {"EMBEDDING_MODEL": "/nonexistent/bench-keyword-only"}) as base:
+        for c in options.http_concurrency:
+            out[f"keyword_c{c}"] = http_load(base, queries, "keyword", options.http_requests, c)
+    return out
+
+
 def _run(
-    options: BenchOptions, settings: Settings, pool: Any, embedder: Embedder | None, progress: Progress
+    options: BenchOptions,
+    settings: Settings,
+    pool: Any,
+    embedder: Embedder | None,
+    progress: Progress,
+    url: str,
 ) -> dict[str, Any]:
     from app import store
 
@@ -149,7 +168,9 @@ def _run(
         for mode in (Mode.keyword, Mode.semantic, Mode.hybrid)
     }
     recall = engine.semantic_recall(pool, qvecs, options.ef_search, progress)
+    http = _http(options, url, [q.text for q in queries])
     return {
+        "http": http,
         "ingest": ingest,
         "indexes": indexes,
         "queries": query_set,
