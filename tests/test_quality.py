@@ -9,6 +9,7 @@ from pathlib import Path
 
 import bm25s
 import pytest
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app import cli, store
@@ -199,6 +200,34 @@ def test_eval_cli_keyword_needs_no_model_and_all_modes_with_sweep(
     assert len(out["sweep"]) == 25 + 50 and all(0 <= r["ndcg@10"] <= 1 for r in out["sweep"])
     assert cli.main(["eval", str(beir), "--max-queries", "5", "--quiet"]) == 0
     assert "nDCG@10" in capsys.readouterr().out
+
+
+def test_maxscore_pruning_keeps_the_exact_top_k(cmrc: tuple[ConnectionPool, Settings]) -> None:
+    """keyword_ranks skips documents that cannot reach the top k (MaxScore): its top k must be exactly the
+    first k of the full ranking, scores and ties included, with and without a filter and title weight."""
+    pool, _ = cmrc
+    data = load_beir(CMRC)
+    queries = [query_terms(q) for q in list(data.queries.values())[:150]]
+    queries += [["的", "是", "在"], ["战国", "的"], ["北京", "大学", "的", "历史"]]
+    sql = "SELECT doc_id, rank, score FROM search.keyword_ranks(%s, %s, 1.2, 0.75, %s, %s)"
+    pruned = 0
+    with pool.connection() as conn:
+        for terms in queries:
+            for title_weight in (1.0, 2.0):
+                full = conn.execute(sql, [terms, 100_000, None, title_weight]).fetchall()
+                for k in (1, 10, 100):
+                    top = conn.execute(sql, [terms, k, None, title_weight]).fetchall()
+                    assert [r[:2] for r in top] == [r[:2] for r in full[:k]], (terms, k)
+                    assert [r[2] for r in top] == pytest.approx([r[2] for r in full[:k]], rel=1e-12)
+                    used, total = (
+                        conn.execute("SELECT current_setting('search.keyword_essential_terms')")
+                        .fetchone()[0]
+                        .split("/")
+                    )  # type: ignore[index]
+                    pruned += int(used) < int(total)
+        f = Jsonb({"conditions": [{"path": ["nope"], "op": "exists"}]})
+        assert conn.execute(sql, [queries[0], 10, f, 2.0]).fetchall() == []
+    assert pruned > 200  # most multi-term queries skip their common terms' posting lists
 
 
 # Last in the module: it changes the shared corpus (and so the index the paging tests walk).
