@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--http-concurrency", type=int, action="append", help="requests in flight (repeatable; default 8, 32)"
     )
+    bench.add_argument(
+        "--compare",
+        action="append",
+        choices=["lancedb", "none"],
+        help="run the same data through another engine (default: lancedb when installed)",
+    )
     bench.add_argument("--json", action="store_true", help="print only the JSON report")
     bench.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     bench.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -345,6 +351,16 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _comparisons(chosen: list[str] | None) -> list[str]:
+    from app.bench import lancedb_cmp
+
+    if chosen is None:
+        return ["lancedb"] if lancedb_cmp.available() else []
+    if "lancedb" in chosen and not lancedb_cmp.available():
+        raise InvalidQuery("--compare lancedb needs the bench extra: pip install -e '.[bench]'")
+    return [c for c in chosen if c != "none"]
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
@@ -371,6 +387,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         database_url=args.database_url,
         http_requests=args.http_requests,
         http_concurrency=args.http_concurrency or [8, 32],
+        compare=_comparisons(args.compare),
     )
 
     def progress(items: Any, desc: str, total: int | None) -> Any:

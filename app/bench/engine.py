@@ -70,9 +70,11 @@ def load(
     vectors: ClusteredVectors | None,
     embedder: Embedder | None,
     plan: EmbedPlan,
+    keep: list[tuple[str, str, np.ndarray]] | None = None,
 ) -> tuple[IngestTimes, list[AnalyzedDocument]]:
     """Ingest every batch, timing tokenising, embedding (synthetic vectors: generating them) and the
-    database writes apart. Returns the times and a sample of analysed documents for the query set."""
+    database writes apart. Returns the times and a sample of analysed documents for the query set;
+    `keep` collects (id, space-joined tokens, first passage vector) for another engine."""
     times = IngestTimes()
     sample: list[AnalyzedDocument] = []
     for docs in batches:
@@ -97,6 +99,11 @@ def load(
         times.documents += len(docs)
         times.passages += sum(len(p) for p in passages)
         times.postings += sum(len(a.term_freqs) for a in analyzed)
+        if keep is not None:
+            keep.extend(
+                (a.doc.external_id, " ".join(t for t, n in a.term_freqs.items() for _ in range(n)), p[0][2])
+                for a, p in zip(analyzed, passages, strict=True)
+            )
         if len(sample) < 50_000:
             sample.extend(analyzed[: max(1, 50_000 // 100)])
     return times, sample

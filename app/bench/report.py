@@ -55,6 +55,20 @@ def render(report: dict[str, Any]) -> str:
                 ok,
             )
         )
+    for name, res in report.get("compare", {}).items():
+        lines.append(f"{name} {res.get('version', '')} (same tokens, vectors and queries):")
+        lines.append(
+            _row(
+                "ingest / FTS / vector index s",
+                f"{res['ingest_s']} / {res['fts_build_s']} / {res['vector_build_s']}",
+            )
+        )
+        for mode in ("keyword", "semantic", "hybrid"):
+            lat = res[mode]["latency_ms"]
+            lines.append(_row(f"{mode} p50 / p99 ms", f"{lat.get('p50')} / {lat.get('p99')}"))
+        lines.append(_row("semantic recall@10", res["semantic"].get("recall@10")))
+        for mode, ratio in res.get("p50_ratio_ours_to_lancedb", {}).items():
+            lines.append(_row(f"{mode} p50 ours / {name}", ratio))
     for name, res in report.get("http", {}).items():
         lat = res["latency_ms"]
         ok = res["rps"] >= TARGETS["http_keyword_rps"] and res["errors"] == 0

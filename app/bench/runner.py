@@ -127,7 +127,8 @@ def _run(
     docs = documents(options.corpus, options.limit_docs)
     wall = time.perf_counter()
     chunks = progress(batches(docs, options.batch_size), "ingest (batches)", None)
-    times, sample = engine.load(pool, chunks, vectors, embedder, EmbedPlan.from_settings(settings))
+    keep: list[tuple[str, str, np.ndarray]] | None = [] if "lancedb" in options.compare else None
+    times, sample = engine.load(pool, chunks, vectors, embedder, EmbedPlan.from_settings(settings), keep)
     ingest = times.report() | {"wall_s": round(time.perf_counter() - wall, 2), "limit": total}
     indexes = engine.build_indexes(pool, options.index)
 
@@ -169,7 +170,27 @@ def _run(
     }
     recall = engine.semantic_recall(pool, qvecs, options.ef_search, progress)
     http = _http(options, url, [q.text for q in queries])
+    compare: dict[str, Any] = {}
+    if keep is not None:
+        from app.bench.lancedb_cmp import run_lancedb
+
+        lance = run_lancedb(
+            [k[0] for k in keep],
+            [k[1] for k in keep],
+            np.stack([k[2] for k in keep]),
+            queries,
+            qvecs,
+            settings.rrf_k,
+        )
+        ours = {m: search[m]["latency_ms"]["p50"] for m in search}
+        lance["p50_ratio_ours_to_lancedb"] = {
+            m: round(ours[m] / lance[m]["latency_ms"]["p50"], 2)
+            for m in ours
+            if lance[m]["latency_ms"].get("p50")
+        }
+        compare["lancedb"] = lance
     return {
+        "compare": compare,
         "http": http,
         "ingest": ingest,
         "indexes": indexes,

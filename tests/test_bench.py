@@ -1,0 +1,59 @@
+"""`hybrid-search bench` produces a complete report (speed itself is measured by the bench, not here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import cli
+from app.bench.queries import KINDS, draw_queries
+from app.bench.stats import latency_summary, recall_at
+from app.bench.synthetic import ClusteredVectors
+from app.config import Settings
+from tests.conftest import SHARED_DATA
+
+
+def test_stats_and_synthetic_vectors() -> None:
+    s = latency_summary([1.0, 2.0, 3.0, 4.0])
+    assert s["p50"] == 2.5 and s["max"] == 4.0 and s["n"] == 4
+    assert recall_at([1, 2, 3], [3, 2, 9], k=3) == pytest.approx(2 / 3)
+    v = ClusteredVectors(dim=64, clusters=8)
+    a, b = v.documents(0, 100), v.documents(0, 100)
+    assert np.array_equal(a, b) and np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    # Documents of one cluster are nearer each other than to other clusters' (neighbourhoods exist).
+    same = a[0] @ a[8]  # 0 and 8 share a centre: ids map to centres by a multiplicative hash mod 8
+    assert same > np.median(a[0] @ a[1:].T)
+
+
+def test_queries_cover_every_kind() -> None:
+    texts = [f"文本 {i} 常见 词语 稀有{i}" for i in range(300)]
+    term_sets = [{"文本", "常见", "词语", f"稀有{i}"} for i in range(300)]
+    qs = draw_queries(texts, term_sets, 40)
+    assert len(qs) == 40 and {q.kind for q in qs} == set(KINDS)
+
+
+def test_bench_cli_reports_every_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = Settings(embedding_model=str(tmp_path / "no-model"), hybrid_search_home=tmp_path / "home")
+    monkeypatch.setattr(cli, "get_settings", lambda: s)
+    out = tmp_path / "report.json"
+    args = ["bench", str(SHARED_DATA / "zh_scale" / "corpus.jsonl"), "--limit-docs", "400", "--queries", "24"]
+    args += ["--dim", "64", "--http-requests", "40", "--http-concurrency", "4", "--compare", "none"]
+    assert cli.main([*args, "--quiet", "--out", str(out)]) == 0
+    assert "keyword p50" in capsys.readouterr().out
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["ingest"]["documents"] == 400 and report["ingest"]["database"]["docs_per_s"] > 0
+    assert (
+        report["indexes"]["hnsw_build_s"] >= 0 and "passages_embedding_hnsw" in report["indexes"]["sizes_mb"]
+    )
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert report["search"][mode]["latency_ms"]["n"] == 24
+    assert report["search"]["keyword"]["mean_hits"] > 0
+    assert all(0 <= r["recall@10"] <= 1 for r in report["semantic_recall"])
+    http = report["http"]["keyword_c4"]
+    assert http["requests"] == 40 and http["errors"] == 0 and http["rps"] > 0
+    assert cli.main(["bench", "--limit-docs", "0"]) == 2
