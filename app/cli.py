@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--no-migrate", action="store_true", help="do not run `db upgrade` first")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: the WORKERS setting, 1); each holds its own model copy",
+    )
 
     ingest = sub.add_parser(
         "ingest", help="load documents from JSON Lines, a JSON array, CSV or a BEIR folder"
@@ -142,7 +149,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(url)
     if not settings.database_url:
         settings = settings.model_copy(update={"database_url": url})
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port)
+    workers = args.workers or settings.workers
+    if workers < 1:
+        raise InvalidQuery("--workers must be at least 1")
+    host, port = args.host or settings.host, args.port or settings.port
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return EXIT_OK
+    # Several processes (Python serves one request at a time per process for CPU-bound work): each
+    # imports the app factory and reads its settings from the environment.
+    os.environ["DATABASE_URL"] = url
+    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port, workers=workers)
     return EXIT_OK
 
 

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # HTTP.
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64)  # `serve` worker processes
 
     @property
     def deep_rank_window(self) -> int:
