@@ -207,6 +207,8 @@ BEGIN
 
   FOR i IN 1..cardinality(terms) LOOP
     rest := coalesce((SELECT sum(x) FROM unnest(weights[i + 1:]) AS x), 0);
+    -- theta <= the sum of the first i weights, so the bound cannot hold before they outweigh the rest.
+    CONTINUE WHEN rest > 0 AND (SELECT sum(x) FROM unnest(weights[1:i]) AS x) <= rest;
     -- One statement per step: the candidates' partial scores are computed once; when the bound does not
     -- hold yet (theta <= rest), it returns nothing and the next term joins the candidates' terms.
     RETURN QUERY
@@ -498,7 +500,7 @@ CREATE OR REPLACE FUNCTION search.hybrid(
     keyword_weight double precision DEFAULT 1.0, semantic_weight double precision DEFAULT 1.0,
     rank_window integer DEFAULT 100,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
-    filter jsonb DEFAULT NULL, ef_search integer DEFAULT 40,
+    filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
     fusion text DEFAULT 'rrf', min_score double precision DEFAULT NULL, snippet_width integer DEFAULT 160,
     exact_below integer DEFAULT 2000, title_weight double precision DEFAULT 2.0,
     query_sparse sparsevec DEFAULT NULL, sparse_weight double precision DEFAULT 1.0,
