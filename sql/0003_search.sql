@@ -171,7 +171,7 @@ $$;
 -- the first i terms is a lower bound of the final max_rank-th score (`theta`), so once rest < theta no
 -- other document can enter the top max_rank: only documents holding one of the first i terms (the rare,
 -- short posting lists) are scored, and the common terms' postings are read only for those whose partial
--- score plus `rest` reaches theta. With one term, or when no bound applies, every posting is scored.
+-- score plus `rest` reaches theta. With one term, or when the bound does not hold, every posting is scored.
 CREATE OR REPLACE FUNCTION search.keyword_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
     filter jsonb DEFAULT NULL, title_weight double precision DEFAULT 2.0)
@@ -185,6 +185,8 @@ DECLARE
   i integer;
   rest float8;
   got bigint;
+  first_try integer;
+  dfs bigint[];
 BEGIN
   IF max_rank IS NULL OR max_rank < 1 THEN
     RETURN;
@@ -194,10 +196,11 @@ BEGIN
               THEN greatest((c.total_len + (title_weight - 1) * c.total_title_len)::float8 / c.n_docs, 1e-9)
               ELSE 1 END
   INTO n, avgdl FROM search.corpus_stats AS c;
-  SELECT array_agg(w.term ORDER BY w.weight DESC, w.term), array_agg(w.weight ORDER BY w.weight DESC, w.term)
-  INTO terms, weights
+  SELECT array_agg(w.term ORDER BY w.weight DESC, w.term), array_agg(w.weight ORDER BY w.weight DESC, w.term),
+         array_agg(w.df ORDER BY w.weight DESC, w.term)
+  INTO terms, weights, dfs
   FROM (
-    SELECT q.term, q.qtf * ln(1 + (n - s.df + 0.5) / (s.df + 0.5)) AS weight
+    SELECT q.term, q.qtf * ln(1 + (n - s.df + 0.5) / (s.df + 0.5)) AS weight, s.df
     FROM (SELECT t AS term, count(*) AS qtf FROM unnest(query_terms) AS t WHERE t <> '' GROUP BY t) AS q
     JOIN search.term_stats AS s ON s.term = q.term
   ) AS w;
@@ -205,10 +208,17 @@ BEGIN
     RETURN;
   END IF;
 
-  FOR i IN 1..cardinality(terms) LOOP
+  -- theta <= the sum of the first i weights, and needs max_rank candidates, so the bound cannot hold
+  -- before the first i terms outweigh the rest and hold max_rank postings: the first try is the
+  -- shortest such prefix, then the next one; if neither bound holds, every term is scored (trying
+  -- each prefix in turn costs more, in the queries where it fails, than it saves).
+  first_try := (SELECT min(j) FROM generate_series(1, cardinality(terms)) AS j
+                WHERE (SELECT sum(x) FROM unnest(dfs[1:j]) AS x) >= max_rank
+                  AND (SELECT sum(x) FROM unnest(weights[1:j]) AS x)
+                      > coalesce((SELECT sum(x) FROM unnest(weights[j + 1:]) AS x), 0));
+  FOREACH i IN ARRAY ARRAY[least(first_try, cardinality(terms)), least(first_try + 1, cardinality(terms)),
+                           cardinality(terms)] LOOP
     rest := coalesce((SELECT sum(x) FROM unnest(weights[i + 1:]) AS x), 0);
-    -- theta <= the sum of the first i weights, so the bound cannot hold before they outweigh the rest.
-    CONTINUE WHEN rest > 0 AND (SELECT sum(x) FROM unnest(weights[1:i]) AS x) <= rest;
     -- One statement per step: the candidates' partial scores are computed once; when the bound does not
     -- hold yet (theta <= rest), it returns nothing and the next term joins the candidates' terms.
     RETURN QUERY
