@@ -132,8 +132,11 @@ def test_sparse_ranks_are_the_lexical_matching_scores(
         assert [r for _, r, _ in got] == list(range(1, len(got) + 1))
         assert all(s > 0 for _, _, s in got)
         if exact_below:
-            assert [d for d, _, _ in got] == [d for d, _ in expected]
-            assert [s for _, _, s in got] == pytest.approx([s for _, s in expected], rel=1e-5)
+            # pgvector sums in single precision: near-ties may swap, so compare per document.
+            assert {d for d, _, _ in got} == {d for d, _ in expected}
+            by_doc = dict(expected)
+            assert [s for _, _, s in got] == pytest.approx([by_doc[d] for d, _, _ in got], rel=1e-5)
+            assert [s for _, _, s in got] == sorted((s for _, _, s in got), reverse=True)
         else:
             top = {d for d, _ in expected[:10]}
             assert len(top & {d for d, _, _ in got[:10]}) >= 9
