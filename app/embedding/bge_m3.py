@@ -3,6 +3,8 @@ the lexical weights of its sparse head for the optional learned sparse leg (one 
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.embedding.base import Vectors, l2_normalize
 from app.embedding.sparse import SparseWeights, from_token_weights
 
@@ -29,18 +31,22 @@ class BGEM3Embedder:
         self.dim = int(self._model.model.model.config.hidden_size)
         self.sparse_dim = len(self._model.tokenizer)
 
-    def encode(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return l2_normalize([[0.0] * self.dim])[:0]
-        out = self._model.encode(
+    def _run(self, texts: list[str], sparse: bool) -> dict[str, Any]:
+        """One forward pass over `texts` in batches: dense vectors, and lexical weights if asked."""
+        out: dict[str, Any] = self._model.encode(
             texts,
             batch_size=self._batch_size,
             max_length=self._max_length,
             return_dense=True,
-            return_sparse=False,
+            return_sparse=sparse,
             return_colbert_vecs=False,
         )
-        return l2_normalize(out["dense_vecs"])
+        return out
+
+    def encode(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return l2_normalize([[0.0] * self.dim])[:0]
+        return l2_normalize(self._run(texts, sparse=False)["dense_vecs"])
 
     def encode_queries(self, texts: list[str]) -> Vectors:
         """bge-m3 needs no query instruction: queries and passages are encoded alike."""
@@ -49,14 +55,7 @@ class BGEM3Embedder:
     def encode_with_sparse(self, texts: list[str]) -> tuple[Vectors, list[SparseWeights]]:
         if not texts:
             return self.encode([]), []
-        out = self._model.encode(
-            texts,
-            batch_size=self._batch_size,
-            max_length=self._max_length,
-            return_dense=True,
-            return_sparse=True,
-            return_colbert_vecs=False,
-        )
+        out = self._run(texts, sparse=True)
         lexical = out["lexical_weights"]
         if isinstance(lexical, dict):  # FlagEmbedding unwraps a single text's result
             lexical = [lexical]
