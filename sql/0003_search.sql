@@ -57,6 +57,19 @@ BEGIN
 END
 $$;
 
+-- Does the corpus, or the filter, leave at most `exact_below` documents? Then the vector legs search
+-- exactly (no index): the choice depends on the filter and corpus alone, never on the page.
+CREATE OR REPLACE FUNCTION search.exact_search_pays(filter jsonb, exact_below integer)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN filter IS NULL THEN (SELECT n_docs <= exact_below FROM search.corpus_stats)
+    ELSE (SELECT count(*) <= exact_below FROM (
+            SELECT 1 FROM public.documents AS d
+            WHERE d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+            LIMIT exact_below + 1) AS s)
+  END
+$$;
+
 -- Documents by the inner product of their lexical weights with the query's (bge-m3's lexical matching
 -- score; `<#>` is its negation, matching the HNSW index's sparsevec_ip_ops). Only documents sharing a
 -- term with the query (score > 0) are ranked, as the keyword leg ranks only matching documents.
@@ -85,15 +98,7 @@ BEGIN
   PERFORM set_config('hnsw.ef_search', least(greatest(ef_search, 1), 1000)::text, true);
   PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
 
-  IF filter IS NULL THEN
-    SELECT n_docs <= exact_below INTO selective FROM search.corpus_stats;
-  ELSE
-    SELECT count(*) <= exact_below INTO selective FROM (
-      SELECT 1 FROM public.documents AS d
-      WHERE d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
-      LIMIT exact_below + 1
-    ) AS s;
-  END IF;
+  selective := search.exact_search_pays(filter, exact_below);
 
   IF selective THEN
     RETURN QUERY
@@ -298,15 +303,7 @@ BEGIN
   PERFORM set_config('hnsw.ef_search', least(greatest(ef_search, 1), 1000)::text, true);
   PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
 
-  IF filter IS NULL THEN
-    SELECT n_docs <= exact_below INTO selective FROM search.corpus_stats;
-  ELSE
-    SELECT count(*) <= exact_below INTO selective FROM (
-      SELECT 1 FROM public.documents AS d
-      WHERE d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
-      LIMIT exact_below + 1
-    ) AS s;
-  END IF;
+  selective := search.exact_search_pays(filter, exact_below);
 
   IF selective THEN
     -- Exact search over the passages of the few matching documents (MATERIALIZED: no index).

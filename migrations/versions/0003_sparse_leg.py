@@ -35,6 +35,7 @@ DROP FUNCTION IF EXISTS search.fused(text[], vector, sparsevec, integer, integer
 DROP FUNCTION IF EXISTS search.sparse(sparsevec, integer, integer, text[], jsonb, integer, integer, integer);
 DROP FUNCTION IF EXISTS search.sparse_ranks(sparsevec, integer, jsonb, integer, integer);
 DROP FUNCTION IF EXISTS search.type_sparse(integer);
+DROP FUNCTION IF EXISTS search.exact_search_pays(jsonb, integer);
 DROP FUNCTION IF EXISTS search.keyword_ranks(text[], integer, double precision, double precision, jsonb,
     double precision);
 DROP FUNCTION IF EXISTS search.bm25_term(double precision, integer, integer, integer, integer,
