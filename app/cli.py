@@ -107,8 +107,18 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--dim", type=int, default=1024, help="dimension of synthetic vectors")
     bench.add_argument("--batch-size", type=int, default=1000)
     bench.add_argument("--ef-search", type=int, action="append", help="ef_search values for the recall table")
-    bench.add_argument("--hnsw-m", type=int, default=16)
-    bench.add_argument("--hnsw-ef-construction", type=int, default=64)
+    bench.add_argument("--hnsw-m", type=int, default=None, help="default: HNSW_M")
+    bench.add_argument("--hnsw-ef-construction", type=int, default=None, help="default: HNSW_EF_CONSTRUCTION")
+    bench.add_argument(
+        "--vector-storage", choices=["vector", "halfvec"], default=None, help="default: VECTOR_STORAGE"
+    )
+    bench.add_argument(
+        "--index-variant",
+        action="append",
+        metavar="STORAGE:M:EF_CONSTRUCTION",
+        help="another HNSW index to measure side by side, e.g. halfvec:16:64 (repeatable; default: the "
+        "other storage with the same m and ef_construction; 'none' for none)",
+    )
     bench.add_argument("--database-url", default=None, help="an empty database (default: a throwaway one)")
     bench.add_argument("--http-requests", type=int, default=2000, help="GET /search requests per load level")
     bench.add_argument(
@@ -392,6 +402,19 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery("--queries must be at least 1")
     if not args.corpus.exists():
         raise InvalidQuery(f"{args.corpus}: no such corpus file")
+    main_index = IndexParams(
+        m=args.hnsw_m or settings.hnsw_m,
+        ef_construction=args.hnsw_ef_construction or settings.hnsw_ef_construction,
+        storage=args.vector_storage or settings.vector_storage,
+    )
+    try:
+        if args.index_variant is None:
+            other = "halfvec" if main_index.storage == "vector" else "vector"
+            variants = [IndexParams(main_index.m, main_index.ef_construction, other)]
+        else:
+            variants = [IndexParams.parse(v) for v in args.index_variant if v != "none"]
+    except ValueError as exc:
+        raise InvalidQuery(f"--index-variant: {exc} (expected STORAGE:M:EF_CONSTRUCTION)") from exc
     options = BenchOptions(
         corpus=args.corpus,
         limit_docs=args.limit_docs,
@@ -400,7 +423,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         dim=args.dim,
         batch_size=args.batch_size,
         ef_search=args.ef_search or [40, 100, 200],
-        index=IndexParams(m=args.hnsw_m, ef_construction=args.hnsw_ef_construction),
+        index=main_index,
+        variants=variants,
         database_url=args.database_url,
         http_requests=args.http_requests,
         http_concurrency=args.http_concurrency or [8, 32],

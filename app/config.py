@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     rank_window: int = Field(default=100, ge=1, le=10_000)
     # 100: recall@10 0.988 at 157k documents (40: 0.923), docs/performance.md.
     hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
+    # How vectors are stored and indexed, fixed when the model is first registered (a new database):
+    # halfvec halves the HNSW index and its memory at about the same recall (docs/performance.md).
+    vector_storage: Literal["vector", "halfvec"] = "vector"
+    hnsw_m: int = Field(default=16, ge=2, le=100)
+    hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
     # Semantic search is exact (no index) when the corpus, or a filter, leaves at most this many documents.
     exact_search_below: int = Field(default=2000, ge=0)
     max_query_chars: int = Field(default=1000, ge=1)
@@ -77,6 +82,8 @@ class Settings(BaseSettings):
     def _check_passages(self) -> Settings:
         if self.passage_overlap >= self.passage_chars:
             raise ValueError("PASSAGE_OVERLAP must be smaller than PASSAGE_CHARS")
+        if self.hnsw_ef_construction < 2 * self.hnsw_m:
+            raise ValueError("HNSW_EF_CONSTRUCTION must be at least twice HNSW_M (pgvector's rule)")
         return self
 
 

@@ -7,14 +7,16 @@ postings are replaced here, and the statistics triggers (sql/0001_search.sql) fo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import psycopg
-from pgvector import SparseVector
+from pgvector import HalfVector, SparseVector
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from app.config import Settings
 from app.db import query
 from app.embedding.base import Embedder
 from app.embedding.sparse import SparseWeights, sparse_embedder
@@ -27,12 +29,39 @@ MODEL_MISMATCH_SQLSTATE = "HS001"
 Passages = list[tuple[int, int, np.ndarray]]
 
 
-def register_model(conn: psycopg.Connection[Any], embedder: Embedder, with_sparse: bool = True) -> None:
+@dataclass(frozen=True)
+class VectorIndex:
+    """How the model's first registration stores and indexes vectors; later ones keep what is recorded."""
+
+    storage: Literal["vector", "halfvec"] = "vector"
+    m: int = 16
+    ef_construction: int = 64
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VectorIndex:
+        return cls(settings.vector_storage, settings.hnsw_m, settings.hnsw_ef_construction)
+
+
+def register_model(
+    conn: psycopg.Connection[Any],
+    embedder: Embedder,
+    with_sparse: bool = True,
+    index: VectorIndex | None = None,
+) -> None:
     """Record the model on first use; ModelMismatch if the database's vectors come from another one.
     A model with a sparse head records its vocabulary size too (which types the sparse column), unless
-    lexical weights are not to be stored (`with_sparse` False)."""
+    lexical weights are not to be stored (`with_sparse` False). The first registration types and indexes
+    the vector columns as `index` says."""
     sparse = sparse_embedder(embedder) if with_sparse else None
-    params = {"name": embedder.name, "dim": embedder.dim, "sparse_dim": sparse.sparse_dim if sparse else None}
+    index = index or VectorIndex()
+    params = {
+        "name": embedder.name,
+        "dim": embedder.dim,
+        "sparse_dim": sparse.sparse_dim if sparse else None,
+        "storage": index.storage,
+        "m": index.m,
+        "ef_construction": index.ef_construction,
+    }
     try:
         with conn.transaction():
             conn.execute(query("register_model"), params)
@@ -72,6 +101,12 @@ def sparse_dim(conn: psycopg.Connection[Any]) -> int | None:
     return None if row is None else row[2]
 
 
+def recorded_index(conn: psycopg.Connection[Any]) -> VectorIndex | None:
+    """How the database stores and indexes vectors (None: no model registered yet)."""
+    row = conn.execute(query("recorded_model")).fetchone()
+    return None if row is None else VectorIndex(row[3], row[4], row[5])
+
+
 def write_documents(
     conn: psycopg.Connection[Any],
     docs: Sequence[AnalyzedDocument],
@@ -88,6 +123,8 @@ def write_documents(
     dim = sparse_dim(conn) if sparse is not None else None
     if sparse is not None and dim is None:
         raise ValueError("lexical weights given, but no sparse dimension is registered")
+    index = recorded_index(conn) if passages is not None else None
+    half = index is not None and index.storage == "halfvec"
     # One transaction even on an autocommit connection (the staging table empties at commit).
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(query("stage_documents"))
@@ -116,10 +153,10 @@ def write_documents(
         cur.execute(query("delete_passages"), {"doc_ids": doc_ids})
         if passages is not None:
             with cur.copy(query("copy_passages")) as copy:
-                copy.set_types(["int8", "int4", "int4", "int4", "vector"])
+                copy.set_types(["int8", "int4", "int4", "int4", "halfvec" if half else "vector"])
                 for doc_id, doc_passages in zip(doc_ids, passages, strict=True):
                     for no, (start, end, vec) in enumerate(doc_passages):
-                        copy.write_row((doc_id, no, start, end, vec))
+                        copy.write_row((doc_id, no, start, end, HalfVector(vec) if half else vec))
         with cur.copy(query("copy_postings")) as copy:
             copy.set_types(["text", "int8", "int4", "int4", "int4", "int4"])
             for doc_id, a in zip(doc_ids, docs, strict=True):

@@ -54,6 +54,11 @@ def test_bench_cli_reports_every_section(
         assert report["search"][mode]["latency_ms"]["n"] == 24
     assert report["search"]["keyword"]["mean_hits"] > 0
     assert all(0 <= r["recall@10"] <= 1 for r in report["semantic_recall"])
+    # the loaded index (vector), and by default the other storage side by side
+    variants = report["index_variants"]
+    assert [v["index"].split()[0] for v in variants] == ["vector", "halfvec"]
+    assert variants[1]["build_s"] >= 0 and variants[1]["size_mb"] > 0
+    assert all(0 <= r["recall@10"] <= 1 for v in variants for r in v["by_ef"])
     http = report["http"]["keyword_c4"]
     assert http["requests"] == 40 and http["errors"] == 0 and http["rps"] > 0
     assert cli.main(["bench", "--limit-docs", "0"]) == 2

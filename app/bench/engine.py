@@ -31,7 +31,20 @@ HNSW_INDEX = "passages_embedding_hnsw"
 class IndexParams:
     m: int = 16
     ef_construction: int = 64
+    storage: str = "vector"  # or "halfvec" (VECTOR_STORAGE)
     maintenance_work_mem: str = "2GB"
+
+    @classmethod
+    def parse(cls, text: str) -> IndexParams:
+        """ "STORAGE:M:EF_CONSTRUCTION", e.g. "halfvec:16:64" (a variant to measure)."""
+        storage, m, efc = text.split(":")
+        if storage not in ("vector", "halfvec"):
+            raise ValueError(f"storage must be vector or halfvec, not {storage!r}")
+        return cls(m=int(m), ef_construction=int(efc), storage=storage)
+
+    @property
+    def label(self) -> str:
+        return f"{self.storage} m={self.m} ef_construction={self.ef_construction}"
 
 
 @dataclass
@@ -122,11 +135,15 @@ def build_indexes(pool: ConnectionPool, params: IndexParams) -> dict[str, Any]:
         out["gin_build_s"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
         conn.execute(
-            f"CREATE INDEX {HNSW_INDEX} ON search.passages USING hnsw (embedding vector_cosine_ops) "
+            f"CREATE INDEX {HNSW_INDEX} ON search.passages USING hnsw (embedding {_opclass(params)}) "
             f"WITH (m = {int(params.m)}, ef_construction = {int(params.ef_construction)})"
         )
         out["hnsw_build_s"] = round(time.perf_counter() - t0, 2)
-        out["hnsw_params"] = {"m": params.m, "ef_construction": params.ef_construction}
+        out["hnsw_params"] = {
+            "m": params.m,
+            "ef_construction": params.ef_construction,
+            "storage": params.storage,
+        }
         t0 = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
         out["vacuum_analyze_s"] = round(time.perf_counter() - t0, 2)
@@ -165,17 +182,104 @@ def time_queries(
     }
 
 
-def semantic_recall(
-    pool: ConnectionPool, vectors: np.ndarray, ef_values: Sequence[int], progress: Progress
-) -> list[dict[str, Any]]:
-    """Recall@10 of the HNSW leg against exact search, and its latency, at each ef_search."""
-    sql = "SELECT doc_id FROM search.semantic_ranks(%s, 10, NULL, %s, %s)"
+def _opclass(params: IndexParams) -> str:
+    if params.storage not in ("vector", "halfvec"):
+        raise ValueError(f"unknown vector storage {params.storage!r}")
+    return f"{params.storage}_cosine_ops"
+
+
+def exact_top10(pool: ConnectionPool, vectors: np.ndarray, progress: Progress) -> list[list[int]]:
+    """Each query's true 10 nearest documents (exact search)."""
+    sql = "SELECT doc_id FROM search.semantic_ranks(%s, 10, NULL, 40, %s)"
     with pool.connection() as conn:
         truth = [
-            [r[0] for r in conn.execute(sql, [v, 40, 10**9]).fetchall()]
+            [r[0] for r in conn.execute(sql, [v, 10**9]).fetchall()]
             for v in progress(list(vectors), "exact top 10", None)
         ]
         conn.commit()
+    return truth
+
+
+def index_variants(
+    pool: ConnectionPool,
+    vectors: np.ndarray,
+    truth: list[list[int]],
+    main: IndexParams,
+    variants: Sequence[IndexParams],
+    ef_values: Sequence[int],
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    """Storage and graph parameters side by side: the loaded index, then each variant built as an
+    expression index over the same column (after the loaded one is dropped); per index its build time,
+    size, and recall@10 / latency of a bare nearest-passage query at each ef_search (the same query for
+    all, so only the index differs). Runs last: it leaves the database without its HNSW index."""
+    dim = vectors.shape[1]
+    out = []
+    with pool.connection() as conn:
+        conn.autocommit = True
+        conn.execute(f"SET maintenance_work_mem = '{main.maintenance_work_mem}'")
+        conn.execute("SET statement_timeout = 0")
+        row: dict[str, Any] = {"index": main.label + " (loaded)", "build_s": None}
+        row["size_mb"] = _index_mb(conn, f"search.{HNSW_INDEX}")
+        row["by_ef"] = _variant_recall(conn, vectors, truth, "embedding", main.storage, dim, ef_values)
+        out.append(row)
+        conn.execute(f"DROP INDEX IF EXISTS search.{HNSW_INDEX}")
+        for v in progress(list(variants), "index variants", None):
+            expr = f"(embedding::{v.storage}({dim}))"
+            t0 = time.perf_counter()
+            conn.execute(
+                f"CREATE INDEX bench_variant_hnsw ON search.passages USING hnsw ({expr} {_opclass(v)}) "
+                f"WITH (m = {int(v.m)}, ef_construction = {int(v.ef_construction)})"
+            )
+            row = {"index": v.label, "build_s": round(time.perf_counter() - t0, 2)}
+            row["size_mb"] = _index_mb(conn, "search.bench_variant_hnsw")
+            row["by_ef"] = _variant_recall(conn, vectors, truth, expr, v.storage, dim, ef_values)
+            conn.execute("DROP INDEX search.bench_variant_hnsw")
+            out.append(row)
+        conn.autocommit = False
+    return out
+
+
+def _index_mb(conn: Any, name: str) -> float:
+    return round(conn.execute("SELECT pg_relation_size(%s::regclass)", [name]).fetchone()[0] / 2**20, 1)
+
+
+def _variant_recall(
+    conn: Any,
+    vectors: np.ndarray,
+    truth: list[list[int]],
+    expr: str,
+    storage: str,
+    dim: int,
+    ef_values: Sequence[int],
+) -> list[dict[str, Any]]:
+    sql = f"SELECT doc_id FROM search.passages ORDER BY {expr} <=> %s::{storage}({dim}) LIMIT 10"
+    out = []
+    for ef in ef_values:
+        conn.execute(f"SET hnsw.ef_search = {int(ef)}")
+        for v in vectors[:20]:
+            conn.execute(sql, [v]).fetchall()
+        found, ms = [], []
+        for v in vectors:
+            t0 = time.perf_counter()
+            found.append([r[0] for r in conn.execute(sql, [v]).fetchall()])
+            ms.append((time.perf_counter() - t0) * 1000)
+        recall = float(np.mean([recall_at(f, t) for f, t in zip(found, truth, strict=True)]))
+        out.append({"ef_search": ef, "recall@10": round(recall, 4), "latency_ms": latency_summary(ms)})
+    conn.execute("RESET hnsw.ef_search")
+    return out
+
+
+def semantic_recall(
+    pool: ConnectionPool,
+    vectors: np.ndarray,
+    truth: list[list[int]],
+    ef_values: Sequence[int],
+) -> list[dict[str, Any]]:
+    """Recall@10 of the HNSW leg (search.semantic_ranks) against exact search, and its latency, at each
+    ef_search."""
+    sql = "SELECT doc_id FROM search.semantic_ranks(%s, 10, NULL, %s, %s)"
+    with pool.connection() as conn:
         out = []
         for ef in ef_values:
             for v in vectors[:20]:

@@ -39,6 +39,9 @@ def render(report: dict[str, Any]) -> str:
     for mode, res in report["search"].items():
         lat = res["latency_ms"]
         lines.append(_row(f"{mode} p50 / p95 / p99 ms", f"{lat['p50']} / {lat['p95']} / {lat['p99']}"))
+    for mode, res in report["search"].items():
+        kinds = " / ".join(f"{k} {v}" for k, v in res.get("by_kind_p50_ms", {}).items())
+        lines.append(f"    {mode} p50 ms by query kind: {kinds}")
     kw, sem, hy = (report["search"][m]["latency_ms"] for m in ("keyword", "semantic", "hybrid"))
     lines.append(_row("keyword p50 ms", kw["p50"], "<= 10", kw["p50"] <= TARGETS["keyword_p50_ms"]))
     lines.append(_row("keyword p99 ms", kw["p99"], "<= 50", kw["p99"] <= TARGETS["keyword_p99_ms"]))
@@ -55,6 +58,15 @@ def render(report: dict[str, Any]) -> str:
                 ok,
             )
         )
+    if report.get("index_variants"):
+        lines.append("HNSW index variants (bare nearest-passage query; recall@10 / p50 ms by ef_search):")
+        for v in report["index_variants"]:
+            build = "" if v["build_s"] is None else f", built in {v['build_s']} s"
+            lines.append(f"  {v['index']}: {v['size_mb']} MB{build}")
+            for r in v["by_ef"]:
+                lines.append(
+                    _row(f"  ef_search={r['ef_search']}", f"{r['recall@10']} / {r['latency_ms']['p50']}")
+                )
     for name, res in report.get("compare", {}).items():
         lines.append(f"{name} {res.get('version', '')} (same tokens, vectors and queries):")
         lines.append(

@@ -39,6 +39,7 @@ class BenchOptions:
     batch_size: int = 1000
     ef_search: list[int] = field(default_factory=lambda: [40, 100, 200])
     index: IndexParams = field(default_factory=IndexParams)
+    variants: list[IndexParams] = field(default_factory=list)  # other storage / HNSW parameters to measure
     database_url: str | None = None
     http_requests: int = 0
     http_concurrency: list[int] = field(default_factory=lambda: [8, 32])
@@ -120,7 +121,12 @@ def _run(
         assert embedder is not None
         model = embedder
     with pool.connection() as conn:
-        store.register_model(conn, model, with_sparse=settings.sparse_enabled)
+        vector_index = store.VectorIndex(
+            "halfvec" if options.index.storage == "halfvec" else "vector",
+            options.index.m,
+            options.index.ef_construction,
+        )
+        store.register_model(conn, model, with_sparse=settings.sparse_enabled, index=vector_index)
     engine.drop_indexes(pool)
 
     total = options.limit_docs
@@ -168,7 +174,8 @@ def _run(
         mode.value: engine.time_queries(service, queries, qvecs, mode, progress)
         for mode in (Mode.keyword, Mode.semantic, Mode.hybrid)
     }
-    recall = engine.semantic_recall(pool, qvecs, options.ef_search, progress)
+    truth = engine.exact_top10(pool, qvecs, progress)
+    recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
     http = _http(options, url, [q.text for q in queries])
     compare: dict[str, Any] = {}
     if keep is not None:
@@ -189,9 +196,13 @@ def _run(
             if lance[m]["latency_ms"].get("p50")
         }
         compare["lancedb"] = lance
+    variants = engine.index_variants(
+        pool, qvecs, truth, options.index, options.variants, options.ef_search, progress
+    )
     return {
         "compare": compare,
         "http": http,
+        "index_variants": variants,
         "ingest": ingest,
         "indexes": indexes,
         "queries": query_set,

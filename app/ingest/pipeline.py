@@ -90,17 +90,20 @@ def parse(raws: list[RawRecord], fields: FieldMap, report: IngestReport) -> list
 
 @dataclass(frozen=True)
 class EmbedPlan:
-    """How long bodies are cut for embedding (see app.ingest.passages), and how many learned sparse
-    terms a document keeps (0: none are stored, even when the model has a sparse head)."""
+    """How long bodies are cut for embedding (see app.ingest.passages), how many learned sparse terms a
+    document keeps (0: none are stored, even when the model has a sparse head), and how a new database
+    stores and indexes the vectors."""
 
     max_chars: int = 512
     overlap: int = 64
     sparse_terms: int = HNSW_MAX_NONZEROS
+    index: store.VectorIndex = field(default_factory=store.VectorIndex)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbedPlan:
         sparse_terms = settings.sparse_max_terms if settings.sparse_enabled else 0
-        return cls(settings.passage_chars, settings.passage_overlap, sparse_terms)
+        index = store.VectorIndex.from_settings(settings)
+        return cls(settings.passage_chars, settings.passage_overlap, sparse_terms, index)
 
     def sparse_model(self, embedder: Embedder | None) -> SparseEmbedder | None:
         """The embedder, when this plan stores lexical weights and the model gives them."""
@@ -175,7 +178,7 @@ def upsert_documents(
     plan = plan or EmbedPlan()
     with pool.connection() as conn:
         if embedder is not None:  # first use records the model; another model is refused (ModelMismatch)
-            store.register_model(conn, embedder, with_sparse=plan.sparse_terms > 0)
+            store.register_model(conn, embedder, with_sparse=plan.sparse_terms > 0, index=plan.index)
         stored = store.stored_versions(conn, [d.external_id for d in docs])
         conn.commit()
     changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]

@@ -1,1 +1,1 @@
-SELECT name, dim, sparse_dim FROM search.embedding_model
+SELECT name, dim, sparse_dim, storage, hnsw_m, hnsw_ef_construction FROM search.embedding_model
