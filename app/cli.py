@@ -127,8 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--compare",
         action="append",
-        choices=["lancedb", "none"],
-        help="run the same data through another engine (default: lancedb when installed)",
+        choices=["lancedb", "milvus", "none"],
+        help="run the same data through other engines (repeatable; default: LanceDB and Milvus Lite, "
+        "those installed)",
     )
     bench.add_argument("--json", action="store_true", help="print only the JSON report")
     bench.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
@@ -379,12 +380,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _comparisons(chosen: list[str] | None) -> list[str]:
-    from app.bench import lancedb_cmp
+    from app.bench import lancedb_cmp, milvus_cmp
 
+    installed = {"lancedb": lancedb_cmp.available(), "milvus": milvus_cmp.available()}
     if chosen is None:
-        return ["lancedb"] if lancedb_cmp.available() else []
-    if "lancedb" in chosen and not lancedb_cmp.available():
-        raise InvalidQuery("--compare lancedb needs the bench extra: pip install -e '.[bench]'")
+        return [name for name, ok in installed.items() if ok]
+    for name in chosen:
+        if name != "none" and not installed[name]:
+            raise InvalidQuery(f"--compare {name} needs the bench extra: pip install -e '.[bench]'")
     return [c for c in chosen if c != "none"]
 
 

@@ -69,17 +69,18 @@ def render(report: dict[str, Any]) -> str:
                 )
     for name, res in report.get("compare", {}).items():
         lines.append(f"{name} {res.get('version', '')} (same tokens, vectors and queries):")
-        lines.append(
-            _row(
-                "ingest / FTS / vector index s",
-                f"{res['ingest_s']} / {res['fts_build_s']} / {res['vector_build_s']}",
-            )
-        )
+        if "fts_build_s" in res:
+            builds = f"{res['ingest_s']} / {res['fts_build_s']} / {res['vector_build_s']}"
+            lines.append(_row("ingest / FTS / vector index s", builds))
+        else:
+            lines.append(_row("ingest / indexes s", f"{res['ingest_s']} / {res['index_build_s']}"))
+        for name_err, err in res.get("errors", {}).items():
+            lines.append(f"  {name_err} failed: {err}")
         for mode in ("keyword", "semantic", "hybrid"):
             lat = res[mode]["latency_ms"]
             lines.append(_row(f"{mode} p50 / p99 ms", f"{lat.get('p50')} / {lat.get('p99')}"))
         lines.append(_row("semantic recall@10", res["semantic"].get("recall@10")))
-        for mode, ratio in res.get("p50_ratio_ours_to_lancedb", {}).items():
+        for mode, ratio in res.get("p50_ratio_ours_to_other", {}).items():
             lines.append(_row(f"{mode} p50 ours / {name}", ratio))
     for name, res in report.get("http", {}).items():
         lat = res["latency_ms"]

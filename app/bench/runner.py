@@ -133,7 +133,7 @@ def _run(
     docs = documents(options.corpus, options.limit_docs)
     wall = time.perf_counter()
     chunks = progress(batches(docs, options.batch_size), "ingest (batches)", None)
-    keep: list[tuple[str, str, np.ndarray]] | None = [] if "lancedb" in options.compare else None
+    keep: list[tuple[str, str, np.ndarray]] | None = [] if options.compare else None
     times, sample = engine.load(pool, chunks, vectors, embedder, EmbedPlan.from_settings(settings), keep)
     ingest = times.report() | {"wall_s": round(time.perf_counter() - wall, 2), "limit": total}
     indexes = engine.build_indexes(pool, options.index)
@@ -179,23 +179,24 @@ def _run(
     http = _http(options, url, [q.text for q in queries])
     compare: dict[str, Any] = {}
     if keep is not None:
-        from app.bench.lancedb_cmp import run_lancedb
-
-        lance = run_lancedb(
-            [k[0] for k in keep],
-            [k[1] for k in keep],
-            np.stack([k[2] for k in keep]),
-            queries,
-            qvecs,
-            settings.rrf_k,
-        )
+        ids, texts, doc_vecs = [k[0] for k in keep], [k[1] for k in keep], np.stack([k[2] for k in keep])
         ours = {m: search[m]["latency_ms"]["p50"] for m in search}
-        lance["p50_ratio_ours_to_lancedb"] = {
-            m: round(ours[m] / lance[m]["latency_ms"]["p50"], 2)
-            for m in ours
-            if lance[m]["latency_ms"].get("p50")
-        }
-        compare["lancedb"] = lance
+        for name in options.compare:
+            if name == "lancedb":
+                from app.bench.lancedb_cmp import run_lancedb
+
+                other = run_lancedb(ids, texts, doc_vecs, queries, qvecs, settings.rrf_k)
+            else:
+                from app.bench.milvus_cmp import run_milvus
+
+                hnsw = (options.index.m, options.index.ef_construction, settings.hnsw_ef_search)
+                other = run_milvus(ids, texts, doc_vecs, queries, qvecs, settings.rrf_k, hnsw)
+            other["p50_ratio_ours_to_other"] = {
+                m: round(ours[m] / other[m]["latency_ms"]["p50"], 2)
+                for m in ours
+                if other.get(m, {}).get("latency_ms", {}).get("p50")
+            }
+            compare[name] = other
     variants = engine.index_variants(
         pool, qvecs, truth, options.index, options.variants, options.ef_search, progress
     )
