@@ -180,15 +180,11 @@ class SearchService:
                 if req.mode is Mode.keyword
                 else cur.execute(query("search_complete")).fetchone()
             )
-            bodies: dict[str, str] = {}
-            if req.snippets and rows:
-                ids = [r["id"] for r in rows]
-                bodies = {b["external_id"]: b["body"] for b in cur.execute(query("hit_bodies"), {"ids": ids})}
         result.complete = bool(complete and next(iter(complete.values())))
         timings["database"] = _ms(t0)
         t0 = time.perf_counter()
         from_passage = req.mode is Mode.semantic
-        result.hits = [self._hit(row, bodies.get(row["id"]), terms, from_passage) for row in rows]
+        result.hits = [self._hit(row, terms, from_passage) for row in rows]
         timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
         return result
@@ -209,9 +205,11 @@ class SearchService:
         return dense[0], SparseVector(lexical[0], sparse_model.sparse_dim)
 
     @staticmethod
-    def _hit(row: dict[str, Any], body: str | None, terms: list[str], from_passage: bool) -> Hit:
+    def _hit(row: dict[str, Any], terms: list[str], from_passage: bool) -> Hit:
         """In semantic mode the snippet is the best passage; otherwise the window richest in terms."""
         start = row.get("passage_start") if from_passage else None
+        body = row.pop("body")
+        row.pop("ordinality")
         snip = snippet(body, terms, start_at=start) if body is not None else None
         return Hit(
             **{
@@ -251,6 +249,7 @@ class SearchService:
             "exact_below": s.exact_search_below,
             "fusion": req.fusion.value,
             "min_score": req.min_score,
+            "with_bodies": req.snippets,
         }
 
     @staticmethod

@@ -64,6 +64,7 @@ ENGLISH_STOPWORDS = frozenset(
     ]
 )
 _LATIN_WORD = re.compile(r"^[a-z\u00df-\u024f]+$")
+_HAS_LETTER = re.compile(r"[a-zA-Z]")
 
 
 @dataclass(frozen=True)
@@ -141,13 +142,27 @@ class Analyzer:
     def query_terms(self, text: str) -> list[str]:
         return [t.term for t in self.query_tokens(text)]
 
-    def search_spans(self, text: str) -> list[tuple[str, int, int]]:
-        """(term, start, end) of the search-mode tokens of already normalised text (for highlighting)."""
+    def search_spans(self, text: str, near: set[str] | None = None) -> list[tuple[str, int, int]]:
+        """(term, start, end) of the search-mode tokens of already normalised text (for highlighting).
+
+        jieba segments each run of Han characters, letters and digits on its own, so with `near` only
+        the runs that may hold one of those terms are segmented: the same spans for those terms, for a
+        fraction of the work (a Latin term's stem need not be a substring: runs with letters always go)."""
+        if near is None:
+            blocks = [(0, text)]
+        else:
+            latin = any(_LATIN_WORD.match(t) for t in near)
+            blocks = [
+                (m.start(), m.group())
+                for m in jieba.re_han_default.finditer(text)
+                if any(t in m.group() for t in near) or (latin and _HAS_LETTER.search(m.group()))
+            ]
         out = []
-        for word, start, end in self._jieba.tokenize(text, mode="search"):
-            term = self.term(word)
-            if term is not None:
-                out.append((term, start, end))
+        for offset, block in blocks:
+            for word, start, end in self._jieba.tokenize(block, mode="search"):
+                term = self.term(word)
+                if term is not None:
+                    out.append((term, offset + start, offset + end))
         return out
 
 
