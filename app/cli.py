@@ -125,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
         "--http-concurrency", type=int, action="append", help="requests in flight (repeatable; default 8, 32)"
     )
     bench.add_argument(
+        "--http-workers", type=int, default=2, help="service worker processes for the HTTP load (default 2)"
+    )
+    bench.add_argument(
         "--compare",
         action="append",
         choices=["lancedb", "milvus", "none"],
@@ -403,6 +406,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery("--limit-docs must be at least 1")
     if args.queries < 1:
         raise InvalidQuery("--queries must be at least 1")
+    if args.http_workers < 1:
+        raise InvalidQuery("--http-workers must be at least 1")
     if not args.corpus.exists():
         raise InvalidQuery(f"{args.corpus}: no such corpus file")
     main_index = IndexParams(
@@ -431,6 +436,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         database_url=args.database_url,
         http_requests=args.http_requests,
         http_concurrency=args.http_concurrency or [8, 32],
+        http_workers=args.http_workers,
         compare=_comparisons(args.compare),
     )
 

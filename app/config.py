@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
     # How vectors are stored and indexed, fixed when the model is first registered (a new database):
     # halfvec halves the HNSW index and its memory at about the same recall (docs/performance.md).
-    vector_storage: Literal["vector", "halfvec"] = "vector"
+    vector_storage: Literal["vector", "halfvec"] = "halfvec"
     hnsw_m: int = Field(default=16, ge=2, le=100)
     hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
     # Semantic search is exact (no index) when the corpus, or a filter, leaves at most this many documents.

@@ -54,9 +54,9 @@ def test_bench_cli_reports_every_section(
         assert report["search"][mode]["latency_ms"]["n"] == 24
     assert report["search"]["keyword"]["mean_hits"] > 0
     assert all(0 <= r["recall@10"] <= 1 for r in report["semantic_recall"])
-    # the loaded index (vector), and by default the other storage side by side
+    # the loaded index (VECTOR_STORAGE: halfvec), and by default the other storage side by side
     variants = report["index_variants"]
-    assert [v["index"].split()[0] for v in variants] == ["vector", "halfvec"]
+    assert [v["index"].split()[0] for v in variants] == ["halfvec", "vector"]
     assert variants[1]["build_s"] >= 0 and variants[1]["size_mb"] > 0
     assert all(0 <= r["recall@10"] <= 1 for v in variants for r in v["by_ef"])
     http = report["http"]["keyword_c4"]

@@ -68,7 +68,8 @@ def render(report: dict[str, Any]) -> str:
                     _row(f"  ef_search={r['ef_search']}", f"{r['recall@10']} / {r['latency_ms']['p50']}")
                 )
     for name, res in report.get("compare", {}).items():
-        lines.append(f"{name} {res.get('version', '')} (same tokens, vectors and queries):")
+        subset = f", the first {res['queries']} queries" if "queries" in res else ""
+        lines.append(f"{name} {res.get('version', '')} (same tokens, vectors and queries{subset}):")
         if "fts_build_s" in res:
             builds = f"{res['ingest_s']} / {res['fts_build_s']} / {res['vector_build_s']}"
             lines.append(_row("ingest / FTS / vector index s", builds))

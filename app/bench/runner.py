@@ -43,6 +43,7 @@ class BenchOptions:
     database_url: str | None = None
     http_requests: int = 0
     http_concurrency: list[int] = field(default_factory=lambda: [8, 32])
+    http_workers: int = 2  # `serve` worker processes for the HTTP load
     compare: list[str] = field(default_factory=list)
 
 
@@ -93,9 +94,11 @@ def _http(options: BenchOptions, url: str, queries: list[str]) -> dict[str, Any]
     from app.bench.http_load import http_load, running_service
 
     out: dict[str, Any] = {}
-    with running_service(url, {"EMBEDDING_MODEL": "/nonexistent/bench-keyword-only"}) as base:
+    env = {"EMBEDDING_MODEL": "/nonexistent/bench-keyword-only", "WORKERS": str(options.http_workers)}
+    with running_service(url, env) as base:
         for c in options.http_concurrency:
             out[f"keyword_c{c}"] = http_load(base, queries, "keyword", options.http_requests, c)
+            out[f"keyword_c{c}"]["workers"] = options.http_workers
     return out
 
 
