@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # 100: recall@10 0.988 at 157k documents (40: 0.923), docs/performance.md.
     hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
     # How vectors are stored and indexed, fixed when the model is first registered (a new database):
-    # halfvec halves the HNSW index and its memory at about the same recall (docs/performance.md).
+    # halfvec: a third of the vector HNSW index at 157k docs, about the same recall (docs/performance.md).
     vector_storage: Literal["vector", "halfvec"] = "halfvec"
     hnsw_m: int = Field(default=16, ge=2, le=100)
     hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
