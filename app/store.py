@@ -95,15 +95,13 @@ def stored_versions(conn: psycopg.Connection[Any], ids: Sequence[str]) -> dict[s
     return {r[0]: Stored(r[1], r[2], r[3]) for r in rows}
 
 
-def sparse_dim(conn: psycopg.Connection[Any]) -> int | None:
-    """The sparsevec dimension recorded with the model (None: no lexical weights are stored)."""
-    row = conn.execute(query("recorded_model")).fetchone()
-    return None if row is None else row[2]
-
-
 def recorded_index(conn: psycopg.Connection[Any]) -> VectorIndex | None:
     """How the database stores and indexes vectors (None: no model registered yet)."""
     row = conn.execute(query("recorded_model")).fetchone()
+    return _index_of(row)
+
+
+def _index_of(row: Sequence[Any] | None) -> VectorIndex | None:
     return None if row is None else VectorIndex(row[3], row[4], row[5])
 
 
@@ -120,10 +118,11 @@ def write_documents(
     start, with the title). Lexical weights need the model registered with its sparse dimension."""
     if not docs:
         return []
-    dim = sparse_dim(conn) if sparse is not None else None
+    recorded = conn.execute(query("recorded_model")).fetchone()  # one read for both below
+    dim = recorded[2] if sparse is not None and recorded is not None else None
     if sparse is not None and dim is None:
         raise ValueError("lexical weights given, but no sparse dimension is registered")
-    index = recorded_index(conn) if passages is not None else None
+    index = _index_of(recorded) if passages is not None else None
     half = index is not None and index.storage == "halfvec"
     # One transaction even on an autocommit connection (the staging table empties at commit).
     with conn.transaction(), conn.cursor() as cur:

@@ -148,7 +148,6 @@ DECLARE
   avgdl float8;
   terms text[];
   weights float8[];
-  dfs bigint[];
   ub float8[];
   gt integer[];
   gtf integer[];
@@ -205,10 +204,10 @@ BEGIN
     SELECT u.*, row_number() OVER (ORDER BY u.ub DESC, u.term)::integer AS ti FROM u
   )
   SELECT (SELECT array_agg(o.term ORDER BY o.ti) FROM o), (SELECT array_agg(o.weight ORDER BY o.ti) FROM o),
-         (SELECT array_agg(o.df ORDER BY o.ti) FROM o), (SELECT array_agg(o.ub ORDER BY o.ti) FROM o),
+         (SELECT array_agg(o.ub ORDER BY o.ti) FROM o),
          (SELECT array_agg(o.ti ORDER BY o.ti, g.tfw) FROM g JOIN o USING (term)),
          (SELECT array_agg(g.tfw ORDER BY o.ti, g.tfw) FROM g JOIN o USING (term))
-  INTO terms, weights, dfs, ub, gt, gtf;
+  INTO terms, weights, ub, gt, gtf;
   IF terms IS NULL THEN
     RETURN;
   END IF;
