@@ -168,12 +168,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery("--workers must be at least 1")
     host, port = args.host or settings.host, args.port or settings.port
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=settings.access_log)
         return EXIT_OK
     # Several processes (Python serves one request at a time per process for CPU-bound work): each
     # imports the app factory and reads its settings from the environment.
     os.environ["DATABASE_URL"] = url
-    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "app.api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=settings.access_log,
+    )
     return EXIT_OK
 
 

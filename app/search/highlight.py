@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.text.tokenizer import analyzer
@@ -23,15 +24,27 @@ class Snippet:
     html: str  # the passage with <mark> around query terms, everything else escaped
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+class _CharNorm(dict[int, str]):
+    """str.translate table: each character NFKC-normalised and lowercased on its own (memoised)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        self[code] = out = unicodedata.normalize("NFKC", ch).lower() or ch
+        return out
+
+
+_CHAR_NORM = _CharNorm()
+
+
+def _normalized_with_map(text: str) -> tuple[str, Sequence[int]]:
     """Normalised text and, for each of its characters, the index of the original character."""
-    out: list[str] = []
+    norm = text.translate(_CHAR_NORM)
+    if len(norm) == len(text):  # every character became exactly one (the usual case)
+        return norm, range(len(text))
     index: list[int] = []
     for i, ch in enumerate(text):
-        n = unicodedata.normalize("NFKC", ch).lower() or ch
-        out.append(n)
-        index.extend([i] * len(n))
-    return "".join(out), index
+        index.extend([i] * len(_CHAR_NORM[ord(ch)]))
+    return norm, index
 
 
 def _occurrences(norm: str, terms: set[str]) -> list[tuple[int, str]]:

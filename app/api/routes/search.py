@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from app.api.deps import ServiceDep
@@ -16,9 +16,12 @@ from app.search.filters import parse_filters_json
 router = APIRouter(tags=["search"])
 
 
-def _run(service: ServiceDep, body: SearchBody) -> SearchOut:
+def _run(service: ServiceDep, body: SearchBody) -> Response:
+    """Validated once and serialised once (`response_model` stays for the OpenAPI schema): returning
+    the model would validate it again and go through FastAPI's generic encoder."""
     result = service.search(SearchRequest(**body.model_dump()))
-    return SearchOut.model_validate(result.as_dict())
+    out = SearchOut.model_validate(result, from_attributes=True)
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 # Plain `def`: FastAPI runs these in its thread pool, so encoding and database calls never block the loop.
@@ -40,7 +43,7 @@ def search_get(
     filters: Annotated[
         str | None, Query(max_length=10_000, description='Metadata filters as JSON, e.g. {"brand": "X"}.')
     ] = None,
-) -> SearchOut:
+) -> Response:
     try:
         body = SearchBody(
             q=q,
@@ -63,5 +66,5 @@ def search_get(
 
 
 @router.post("/search", response_model=SearchOut)
-def search_post(service: ServiceDep, body: SearchBody) -> SearchOut:
+def search_post(service: ServiceDep, body: SearchBody) -> Response:
     return _run(service, body)
