@@ -28,13 +28,13 @@ bench: $(STAMP)
 	$(VENV)/bin/hybrid-search bench --out bench-report.json $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check app tests migrations
-	$(VENV)/bin/ruff format --check app tests migrations
+	$(VENV)/bin/ruff check app tests migrations examples
+	$(VENV)/bin/ruff format --check app tests migrations examples
 	$(VENV)/bin/mypy app
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format app tests migrations
-	$(VENV)/bin/ruff check --fix app tests migrations
+	$(VENV)/bin/ruff format app tests migrations examples
+	$(VENV)/bin/ruff check --fix app tests migrations examples
 
 clean:
 	rm -rf $(VENV) .hybrid-search .pytest_cache .mypy_cache .ruff_cache

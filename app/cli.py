@@ -10,7 +10,9 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("text")
     an.add_argument("--query", action="store_true", help="analyse as a query (jieba precise mode)")
     an.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser(
+        "sql-params", help="print a query's tokens and vector as psql variables, with example statements"
+    )
+    sp.add_argument("query")
+    sp.add_argument("-k", "--limit", type=int, default=10, help="the LIMIT in the example statements")
+    sp.add_argument("--no-vector", action="store_true", help="tokens only: do not load the model")
+    sp.add_argument("--json", action="store_true", help='print {"terms": [...], "embedding": [...]} instead')
+
+    ft = sub.add_parser(
+        "finetune-data",
+        help="write FlagEmbedding fine-tuning data (query, pos, neg), hard negatives mined from the index",
+    )
+    ft.add_argument("--queries", type=Path, required=True, help="queries.jsonl (_id, text)")
+    ft.add_argument("--qrels", type=Path, required=True, help="qrels TSV (query-id, corpus-id, score)")
+    ft.add_argument("--out", type=Path, required=True, help="the JSON Lines file to write")
+    ft.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
+    ft.add_argument("--negatives", type=int, default=15, help="hard negatives per query (default 15)")
+    ft.add_argument("--range", default="2-200", help="ranks to draw negatives from (default 2-200)")
+    ft.add_argument("--seed", type=int, default=42)
+    ft.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    st = sub.add_parser("stats", help="documents, index sizes, model, last ingest")
+    st.add_argument("--json", action="store_true")
 
     ev = sub.add_parser("eval", help="nDCG@10, Recall@100 and MRR@10 per mode on a BEIR folder")
     ev.add_argument("path", type=Path, help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
@@ -143,6 +169,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="same as `alembic upgrade head`")
     down = db_sub.add_parser("downgrade", help="same as `alembic downgrade REVISION`")
     down.add_argument("revision")
+    rx = db_sub.add_parser(
+        "reindex", help="rebuild indexes without blocking searches (REINDEX ... CONCURRENTLY)"
+    )
+    rx.add_argument("index", nargs="*", help="index names (default: every index of the search tables)")
     return p
 
 
@@ -173,14 +203,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Several processes (Python serves one request at a time per process for CPU-bound work): each
     # imports the app factory and reads its settings from the environment.
     os.environ["DATABASE_URL"] = url
-    uvicorn.run(
-        "app.api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=settings.access_log,
-    )
+    # Prometheus counters summed over the workers (prometheus_client's multiprocess mode).
+    metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="hybrid-search-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "app.api.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=settings.access_log,
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return EXIT_OK
 
 
@@ -279,8 +318,98 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     url = _database_url(settings)
     if args.db_command == "upgrade":
         upgrade(url)
+    elif args.db_command == "reindex":
+        from app.admin import reindex
+
+        for name, seconds in reindex(url, args.index):
+            print(f"{name}: rebuilt in {seconds:.1f} s")
     else:
         downgrade(url, args.revision)
+    return EXIT_OK
+
+
+def cmd_sql_params(args: argparse.Namespace, settings: Settings) -> int:
+    from app.api.main import model_holder
+    from app.db import open_pool
+    from app.errors import ModelUnavailable
+    from app.sqlparams import psql_script
+    from app.text import query_terms
+
+    terms = query_terms(args.query)
+    if not terms and args.no_vector:
+        raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
+    vector, note = None, None
+    if not args.no_vector:
+        pool = open_pool(_database_url(settings), settings, min_size=1)
+        try:
+            models = model_holder(settings, pool)
+            models.load()
+            vector = models.get().encode_queries([args.query])[0]
+        except ModelUnavailable as exc:
+            note = f"no query vector (keyword statements only): {exc}"
+            print(f"warning: {note}", file=sys.stderr)
+        finally:
+            pool.close()
+    if args.json:
+        emb = None if vector is None else [float(x) for x in vector]
+        print(json.dumps({"terms": terms, "embedding": emb}, ensure_ascii=False))
+    else:
+        print(psql_script(terms, vector, args.limit, settings, note))
+    return EXIT_OK
+
+
+def cmd_finetune_data(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from app.api.main import model_holder
+    from app.db import open_pool
+    from app.embedding.loader import ModelHolder
+    from app.eval.beir import read_qrels, read_queries
+    from app.finetune import MiningPlan, mine
+    from app.search import Mode, SearchService
+
+    first, _, last = args.range.partition("-")
+    if not (first.isdigit() and last.isdigit() and 1 <= int(first) <= int(last) <= 1000):
+        raise InvalidQuery("--range must look like 2-200 (1 <= first <= last <= 1000)")
+    if args.negatives < 0:
+        raise InvalidQuery("--negatives must not be negative")
+    for path in (args.queries, args.qrels):
+        if not path.is_file():
+            raise InvalidDocument(f"{path}: no such file")
+    queries, qrels = read_queries(args.queries), read_qrels(args.qrels)
+    plan = MiningPlan(Mode(args.mode), args.negatives, int(first), int(last), args.seed)
+    pool = open_pool(_database_url(settings), settings, min_size=1)
+    written = 0
+    try:
+        if plan.mode is Mode.keyword:
+            models = ModelHolder.unavailable("keyword mode does not load a model")
+        else:
+            models = model_holder(settings, pool)
+            models.load()
+            models.get()  # refuse now, not at the first query, when the model is missing
+        service = SearchService(pool, models, settings)
+        tmp = args.out.with_name(args.out.name + ".part")
+        with (
+            tmp.open("w", encoding="utf-8") as out,
+            tqdm(total=len(queries), unit="query", desc="mine", disable=args.quiet, file=sys.stderr) as bar,
+        ):
+            for example in mine(service, queries, qrels, plan, on_query=lambda: bar.update()):
+                out.write(json.dumps(example, ensure_ascii=False) + "\n")
+                written += 1
+        tmp.replace(args.out)  # a complete file or none
+    finally:
+        pool.close()
+    print(
+        json.dumps({"queries": len(queries), "examples": written, "out": str(args.out)}, ensure_ascii=False)
+    )
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from app.admin import database_stats, format_stats
+
+    stats = database_stats(_database_url(settings))
+    print(json.dumps(stats, ensure_ascii=False, indent=2, default=str) if args.json else format_stats(stats))
     return EXIT_OK
 
 
@@ -467,6 +596,9 @@ COMMANDS = {
     "analyze": cmd_analyze,
     "bench": cmd_bench,
     "db": cmd_db,
+    "sql-params": cmd_sql_params,
+    "stats": cmd_stats,
+    "finetune-data": cmd_finetune_data,
 }
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.text.tokenizer import AnalyzerConfig
 
@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1, le=64)  # `serve` worker processes
+    # Origins allowed to call the API from their own pages (CORS), comma-separated; "*" for any.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # GET /search answers may be cached this many seconds by browsers and proxies (0: no-cache).
+    search_cache_seconds: int = Field(default=30, ge=0, le=86_400)
+    # The API logs each search to search.query_log (batched, off the request path), kept this many days
+    # (0: forever).
+    query_log: bool = True
+    query_log_days: int = Field(default=90, ge=0)
     # uvicorn's per-request access log line costs ~7% of a short search's CPU; off unless asked for.
     access_log: bool = False
 
@@ -79,6 +87,13 @@ class Settings(BaseSettings):
     def deep_rank_window(self) -> int:
         """The window of the deep fusion: every page up to MAX_OFFSET + MAX_LIMIT is a slice of it."""
         return max(self.max_offset + self.max_limit, self.rank_window)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
 
     @model_validator(mode="after")
     def _check_passages(self) -> Settings:

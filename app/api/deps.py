@@ -11,6 +11,8 @@ from psycopg_pool import ConnectionPool
 from app.config import Settings
 from app.embedding.loader import ModelHolder
 from app.search import SearchService
+from app.search.query_log import QueryLog
+from app.search.similar import SimilarService
 
 
 @dataclass
@@ -19,6 +21,8 @@ class AppState:
     pool: ConnectionPool
     models: ModelHolder
     search: SearchService
+    similar: SimilarService
+    query_log: QueryLog | None = None
 
 
 def get_state(request: Request) -> AppState:

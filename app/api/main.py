@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from app import __version__, store
+from app.api import metrics
 from app.api.deps import AppState
-from app.api.routes import analyze, documents, health, search
+from app.api.routes import analyze, documents, health, page, search, similar
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, release_embedded, resolve_database_url
 from app.embedding.base import Embedder
@@ -28,6 +31,8 @@ from app.errors import (
     ModelUnavailable,
 )
 from app.search import SearchService
+from app.search.query_log import QueryLog
+from app.search.similar import SimilarService
 from app.text.tokenizer import configure, warm_up
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,8 @@ ERROR_STATUS: dict[type[Exception], int] = {
     ModelUnavailable: 503,
     DatabaseUnavailable: 503,
 }
+
+NO_STORE = {"Cache-Control": "no-store"}  # errors are never cached
 
 
 def model_holder(settings: Settings, pool: ConnectionPool) -> ModelHolder:
@@ -70,10 +77,15 @@ def create_app(
         if holder is None:
             holder = model_holder(settings, the_pool)
             holder.start()
-        app.state.hybrid = AppState(settings, the_pool, holder, SearchService(the_pool, holder, settings))
+        query_log = QueryLog(the_pool, retention_days=settings.query_log_days) if settings.query_log else None
+        service = SearchService(the_pool, holder, settings)
+        similar_service = SimilarService(the_pool, holder, settings)
+        app.state.hybrid = AppState(settings, the_pool, holder, service, similar_service, query_log)
         try:
             yield
         finally:
+            if query_log is not None:
+                query_log.close()
             if own_pool:
                 the_pool.close()
             release_embedded()
@@ -86,21 +98,45 @@ def create_app(
     )
     app.include_router(search.router)
     app.include_router(documents.router)
+    app.include_router(similar.router)
     app.include_router(health.router)
     app.include_router(analyze.router)
+    app.include_router(page.router)
+    registry = metrics.registry_for(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.render(registry)
+        return Response(body, media_type=content_type)
+
+    app.add_middleware(metrics.MetricsMiddleware)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
+    if settings.cors_origins:
+        # Another site's search box may call /search (and read its answers) from the browser.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            max_age=600,
+        )
 
     async def domain_error(request: Request, exc: Exception) -> JSONResponse:
         for kind, code in ERROR_STATUS.items():
             if isinstance(exc, kind):
-                return JSONResponse({"detail": str(exc)}, status_code=code)
+                return JSONResponse({"detail": str(exc)}, status_code=code, headers=NO_STORE)
         log.error("unmapped domain error on %s: %s", request.url.path, exc)
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": str(exc)}, status_code=400, headers=NO_STORE)
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, psycopg.errors.QueryCanceled):
-            return JSONResponse({"detail": "the request took too long and was cancelled"}, status_code=503)
+            return JSONResponse(
+                {"detail": "the request took too long and was cancelled"}, status_code=503, headers=NO_STORE
+            )
         log.warning("database unavailable on %s: %s", request.url.path, exc)
-        return JSONResponse({"detail": "the database is unavailable; try again shortly"}, status_code=503)
+        return JSONResponse(
+            {"detail": "the database is unavailable; try again shortly"}, status_code=503, headers=NO_STORE
+        )
 
     app.add_exception_handler(HybridSearchError, domain_error)
     app.add_exception_handler(PoolTimeout, database_error)

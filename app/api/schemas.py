@@ -83,6 +83,28 @@ class SearchOut(BaseModel):
     timings_ms: dict[str, float]
 
 
+class SimilarBody(BaseModel):
+    text: str = Field(min_length=1, description="A word, phrase or paragraph to find neighbours of.")
+    limit: int = Field(default=10, ge=1)
+    filters: dict[str, Any] | None = Field(default=None, description="Metadata filters, as in /search.")
+
+
+class SimilarHitOut(BaseModel):
+    id: str
+    title: str
+    url: str | None
+    snippet: str = Field(description="The neighbour's best-matching passage, plain text.")
+    distance: float = Field(description="Cosine distance (0: same direction).")
+    score: float = Field(description="Cosine similarity, 1 - distance.")
+    rank: int
+    metadata: dict[str, Any] = {}
+
+
+class SimilarOut(BaseModel):
+    of: str = Field(description="The document id, or the text, whose neighbours these are.")
+    hits: list[SimilarHitOut]
+
+
 class DocumentIn(BaseModel):
     id: str = Field(min_length=1, max_length=512)
     title: str = ""

@@ -2,32 +2,55 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
-from app.api.deps import ServiceDep
+from app.api.deps import AppState, StateDep
+from app.api.metrics import observe_search
 from app.api.schemas import SearchBody, SearchOut
 from app.errors import InvalidQuery
 from app.search import Fusion, Mode, SearchRequest
 from app.search.filters import parse_filters_json
+from app.search.query_log import LoggedSearch
 
 router = APIRouter(tags=["search"])
 
 
-def _run(service: ServiceDep, body: SearchBody) -> Response:
+def _run(state: AppState, body: SearchBody, cache_seconds: int = 0) -> Response:
     """Validated once and serialised once (`response_model` stays for the OpenAPI schema): returning
-    the model would validate it again and go through FastAPI's generic encoder."""
-    result = service.search(SearchRequest(**body.model_dump()))
+    the model would validate it again and go through FastAPI's generic encoder. GET answers may be
+    cached for `cache_seconds` (SEARCH_CACHE_SECONDS), degraded ones not."""
+    at = dt.datetime.now(dt.UTC)
+    result = state.search.search(SearchRequest(**body.model_dump()))
+    observe_search(result.mode.value, result.degraded, result.timings_ms)
+    if state.query_log is not None:
+        state.query_log.record(
+            LoggedSearch(
+                at=at,
+                query=body.q,
+                mode=result.mode.value,
+                filters=body.filters,
+                page_offset=body.offset,
+                page_limit=body.limit,
+                latency_ms=result.timings_ms.get("total", 0.0),
+                hits=len(result.hits),
+                top_ids=[h.id for h in result.hits],
+                degraded=result.degraded,
+            )
+        )
     out = SearchOut.model_validate(result, from_attributes=True)
-    return Response(out.model_dump_json(), media_type="application/json")
+    cacheable = cache_seconds > 0 and not result.degraded
+    cache = f"public, max-age={cache_seconds}" if cacheable else "no-cache"
+    return Response(out.model_dump_json(), media_type="application/json", headers={"Cache-Control": cache})
 
 
 # Plain `def`: FastAPI runs these in its thread pool, so encoding and database calls never block the loop.
 @router.get("/search", response_model=SearchOut)
 def search_get(
-    service: ServiceDep,
+    state: StateDep,
     q: Annotated[str, Query(min_length=1, description="The query text.")],
     mode: Mode = Mode.hybrid,
     limit: Annotated[int, Query(ge=1)] = 10,
@@ -62,9 +85,9 @@ def search_get(
         )
     except ValidationError as exc:
         raise InvalidQuery("; ".join(str(e["msg"]) for e in exc.errors())) from exc
-    return _run(service, body)
+    return _run(state, body, state.settings.search_cache_seconds)
 
 
 @router.post("/search", response_model=SearchOut)
-def search_post(service: ServiceDep, body: SearchBody) -> Response:
-    return _run(service, body)
+def search_post(state: StateDep, body: SearchBody) -> Response:
+    return _run(state, body)

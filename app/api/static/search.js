@@ -1,0 +1,226 @@
+// The site search box: search as you type (debounced), mode switch, pages, filter chips from the hits'
+// metadata, the time each search took. It only calls GET /search, as any other site's box would.
+"use strict";
+
+const PAGE_SIZE = 10;
+const DEBOUNCE_MS = 250;
+const MAX_CHIPS = 12;
+
+const $ = (id) => document.getElementById(id);
+const state = { q: "", mode: "hybrid", page: 0, filters: {} };
+let timer = null;
+let inflight = null;
+let seq = 0;
+
+function readUrl() {
+  const p = new URLSearchParams(location.search);
+  state.q = p.get("q") || "";
+  state.mode = ["hybrid", "keyword", "semantic"].includes(p.get("mode")) ? p.get("mode") : "hybrid";
+  state.page = Math.max(0, parseInt(p.get("page") || "1", 10) - 1) || 0;
+  try {
+    const f = JSON.parse(p.get("filters") || "{}");
+    state.filters = f && typeof f === "object" && !Array.isArray(f) ? f : {};
+  } catch {
+    state.filters = {};
+  }
+}
+
+function writeUrl() {
+  const p = new URLSearchParams();
+  if (state.q) p.set("q", state.q);
+  if (state.mode !== "hybrid") p.set("mode", state.mode);
+  if (state.page > 0) p.set("page", String(state.page + 1));
+  if (Object.keys(state.filters).length) p.set("filters", JSON.stringify(state.filters));
+  const qs = p.toString();
+  history.replaceState(null, "", qs ? `?${qs}` : location.pathname);
+}
+
+function searchUrl() {
+  const p = new URLSearchParams({
+    q: state.q,
+    mode: state.mode,
+    limit: String(PAGE_SIZE + 1), // one more than shown: is there a next page?
+    offset: String(state.page * PAGE_SIZE),
+  });
+  if (Object.keys(state.filters).length) p.set("filters", JSON.stringify(state.filters));
+  return `/search?${p}`;
+}
+
+function notice(text, isError) {
+  const el = $("notice");
+  el.hidden = !text;
+  el.textContent = text || "";
+  el.className = isError ? "error" : "";
+}
+
+async function search() {
+  writeUrl();
+  if (inflight) inflight.abort();
+  const mine = ++seq;
+  if (!state.q.trim()) {
+    inflight = null;
+    render(null);
+    return;
+  }
+  inflight = new AbortController();
+  const started = performance.now();
+  $("status").textContent = "Searching…";
+  try {
+    const resp = await fetch(searchUrl(), { signal: inflight.signal, headers: { Accept: "application/json" } });
+    const body = await resp.json().catch(() => ({}));
+    if (mine !== seq) return; // a newer search has started
+    if (!resp.ok) {
+      render(null);
+      const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || resp.statusText);
+      notice(`Search failed (${resp.status}): ${detail}`, true);
+      return;
+    }
+    render(body, performance.now() - started);
+  } catch (err) {
+    if (err.name === "AbortError" || mine !== seq) return;
+    render(null);
+    notice(`Search failed: ${err.message}`, true);
+  }
+}
+
+function hitElement(hit) {
+  const li = document.createElement("li");
+  li.className = "hit";
+  li.dataset.id = hit.id;
+  const h2 = document.createElement("h2");
+  const title = hit.title || hit.id;
+  if (hit.url && /^https?:\/\//i.test(hit.url)) {
+    const a = document.createElement("a");
+    a.href = hit.url;
+    a.textContent = title;
+    h2.appendChild(a);
+  } else {
+    h2.textContent = title;
+  }
+  const p = document.createElement("p");
+  p.className = "snippet";
+  p.innerHTML = hit.highlight; // the server escapes everything but its own <mark> tags
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  const facts = Object.entries(hit.metadata || {})
+    .filter(([, v]) => v !== null && typeof v !== "object")
+    .map(([k, v]) => `${k}: ${v}`);
+  meta.textContent = [`score ${hit.score.toFixed(4)}`, ...facts].join(" · ");
+  li.append(h2, p, meta);
+  return li;
+}
+
+function chip(label, count, active, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = active ? "chip active" : "chip";
+  b.textContent = active ? `${label} ×` : label;
+  if (count) {
+    const c = document.createElement("span");
+    c.className = "count";
+    c.textContent = String(count);
+    b.appendChild(c);
+  }
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// Chips: the active filters (click to remove), then the commonest metadata values among the hits.
+function renderChips(hits) {
+  const box = $("filters");
+  box.replaceChildren();
+  for (const [key, value] of Object.entries(state.filters)) {
+    box.appendChild(
+      chip(`${key}: ${value}`, 0, true, () => {
+        delete state.filters[key];
+        state.page = 0;
+        search();
+      }),
+    );
+  }
+  const counts = new Map();
+  for (const hit of hits) {
+    for (const [key, value] of Object.entries(hit.metadata || {})) {
+      if (key in state.filters) continue;
+      if (!(typeof value === "string" && value.length <= 40) && typeof value !== "boolean") continue;
+      const id = JSON.stringify([key, value]);
+      counts.set(id, (counts.get(id) || 0) + 1);
+    }
+  }
+  [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, MAX_CHIPS)
+    .forEach(([id, count]) => {
+      const [key, value] = JSON.parse(id);
+      box.appendChild(
+        chip(`${key}: ${value}`, count, false, () => {
+          state.filters[key] = value;
+          state.page = 0;
+          search();
+        }),
+      );
+    });
+}
+
+function render(body, elapsedMs) {
+  notice("");
+  const list = $("results");
+  list.replaceChildren();
+  if (!body) {
+    $("status").textContent = "";
+    $("pager").hidden = true;
+    renderChips([]);
+    return;
+  }
+  const hits = body.hits.slice(0, PAGE_SIZE);
+  const more = body.hits.length > PAGE_SIZE;
+  hits.forEach((hit) => list.appendChild(hitElement(hit)));
+  renderChips(hits);
+  const first = state.page * PAGE_SIZE + 1;
+  const server = body.timings_ms && body.timings_ms.total;
+  const took = `${Math.round(elapsedMs)} ms` + (server !== undefined ? ` (server ${server.toFixed(1)} ms)` : "");
+  $("status").textContent = hits.length
+    ? `Results ${first}–${first + hits.length - 1} · ${took}`
+    : `No results · ${took}`;
+  if (body.degraded) notice(body.degraded_reason || "Some results are unavailable.", false);
+  $("pager").hidden = state.page === 0 && !more;
+  $("prev").disabled = state.page === 0;
+  $("next").disabled = !more;
+  $("page").textContent = `Page ${state.page + 1}`;
+}
+
+function init() {
+  readUrl();
+  $("q").value = state.q;
+  document.querySelector(`input[name=mode][value=${state.mode}]`).checked = true;
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    clearTimeout(timer);
+    state.page = 0;
+    search();
+  });
+  $("q").addEventListener("input", () => {
+    state.q = $("q").value;
+    state.page = 0;
+    clearTimeout(timer);
+    timer = setTimeout(search, DEBOUNCE_MS);
+  });
+  document.querySelectorAll("input[name=mode]").forEach((radio) =>
+    radio.addEventListener("change", () => {
+      state.mode = radio.value;
+      state.page = 0;
+      search();
+    }),
+  );
+  $("prev").addEventListener("click", () => {
+    state.page = Math.max(0, state.page - 1);
+    search();
+  });
+  $("next").addEventListener("click", () => {
+    state.page += 1;
+    search();
+  });
+  if (state.q) search();
+}
+
+init();

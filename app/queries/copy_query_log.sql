@@ -1,0 +1,2 @@
+COPY search.query_log (at, query, mode, filters, page_offset, page_limit, latency_ms, hits, top_ids, degraded)
+FROM STDIN

@@ -1,0 +1,10 @@
+SELECT (SELECT count(*) FROM public.documents) AS documents,
+       (SELECT count(*) FROM public.documents WHERE embedding IS NOT NULL) AS with_embedding,
+       (SELECT count(*) FROM search.passages) AS passages,
+       (SELECT count(*) FROM search.term_stats) AS terms,
+       (SELECT n_docs FROM search.corpus_stats) AS bm25_n_docs,
+       (SELECT round(total_len::numeric / nullif(n_docs, 0), 1) FROM search.corpus_stats) AS avg_doc_tokens,
+       (SELECT max(updated_at) FROM public.documents) AS last_ingest,
+       (SELECT count(*) FROM search.query_log) AS logged_searches,
+       (SELECT version_num FROM public.alembic_version) AS revision,
+       pg_database_size(current_database()) AS database_bytes

@@ -1,0 +1,1 @@
+SELECT embedding::vector AS embedding FROM public.documents WHERE external_id = %(id)s

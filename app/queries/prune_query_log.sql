@@ -1,0 +1,1 @@
+DELETE FROM search.query_log WHERE at < now() - make_interval(days => %(days)s)

@@ -1,0 +1,95 @@
+"""Similar items: the documents nearest a stored document, or a free text, in the embedding space
+(`search.similar`). A document's vector is its first passage's; neighbours are ranked by their best
+passage, whose window is the snippet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from app.config import Settings
+from app.db import query
+from app.embedding.loader import ModelHolder
+from app.errors import DocumentNotFound, EmptyQuery, InvalidQuery
+from app.search.filters import normalize_filters
+from app.search.highlight import snippet
+
+
+@dataclass(frozen=True)
+class SimilarHit:
+    id: str
+    title: str
+    url: str | None
+    snippet: str
+    distance: float  # cosine distance, 0 = same direction
+    score: float  # cosine similarity, 1 - distance
+    rank: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class SimilarService:
+    def __init__(self, pool: ConnectionPool, models: ModelHolder, settings: Settings) -> None:
+        self.pool = pool
+        self.models = models
+        self.settings = settings
+
+    def to_document(
+        self, doc_id: str, limit: int = 10, filters: dict[str, Any] | None = None
+    ) -> list[SimilarHit]:
+        """Neighbours of a stored document (itself left out). Needs no model: the vector is stored."""
+        self._check_limit(limit)
+        normalized = normalize_filters(filters)
+        with self.pool.connection() as conn:
+            row = conn.execute(query("document_embedding"), {"id": doc_id}).fetchone()
+        if row is None:
+            raise DocumentNotFound(f"no document with id {doc_id!r}")
+        if row[0] is None:
+            raise InvalidQuery(f"document {doc_id!r} has no vector (stored without an embedding model)")
+        return self._nearest(row[0].to_numpy().astype(np.float32), limit, doc_id, normalized)
+
+    def to_text(self, text: str, limit: int = 10, filters: dict[str, Any] | None = None) -> list[SimilarHit]:
+        """Neighbours of a free text (a word, a phrase, a paragraph), embedded as a query."""
+        if not text.strip():
+            raise EmptyQuery("the text is empty")
+        if len(text) > self.settings.max_query_chars:
+            raise InvalidQuery(f"the text is longer than {self.settings.max_query_chars} characters")
+        self._check_limit(limit)
+        normalized = normalize_filters(filters)
+        vector = self.models.get().encode_queries([text])[0]
+        return self._nearest(vector, limit, None, normalized)
+
+    def _check_limit(self, limit: int) -> None:
+        if not 1 <= limit <= self.settings.max_limit:
+            raise InvalidQuery(f"limit must be between 1 and {self.settings.max_limit}")
+
+    def _nearest(
+        self, vector: np.ndarray, limit: int, exclude: str | None, filters: dict[str, Any] | None
+    ) -> list[SimilarHit]:
+        params = {
+            "embedding": vector,
+            "limit": limit,
+            "exclude": exclude,
+            "filter": Jsonb(filters) if filters else None,
+            "ef_search": self.settings.hnsw_ef_search,
+            "exact_below": self.settings.exact_search_below,
+        }
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(query("similar"), params).fetchall()
+        return [
+            SimilarHit(
+                id=r["id"],
+                title=r["title"],
+                url=r["url"],
+                snippet=snippet(r["body"], [], start_at=r["passage_start"]).text,
+                distance=float(r["distance"]),
+                score=1.0 - float(r["distance"]),
+                rank=r["rank"],
+                metadata=r["metadata"] or {},
+            )
+            for r in rows
+        ]
