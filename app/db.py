@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from app.config import Settings
+
+log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = REPO_ROOT / "sql"
@@ -107,18 +112,22 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     register_vector(conn)
 
 
+def _connection_kwargs(settings: Settings) -> dict[str, Any]:
+    return {
+        "autocommit": False,
+        # JIT compiles plans costed high (a common term's postings) for tens of ms a query: off.
+        "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",
+        "connect_timeout": 10,
+    }
+
+
 def open_pool(url: str, settings: Settings, *, min_size: int | None = None) -> ConnectionPool:
     """A psycopg pool whose connections know the `vector` type and carry a statement timeout."""
     pool = ConnectionPool(
         psycopg_url(url),
         min_size=settings.db_pool_min if min_size is None else min_size,
         max_size=max(settings.db_pool_max, 1),
-        kwargs={
-            "autocommit": False,
-            # JIT compiles plans costed high (a common term's postings) for tens of ms a query: off.
-            "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",
-            "connect_timeout": 10,
-        },
+        kwargs=_connection_kwargs(settings),
         configure=_configure,
         open=False,
         name="hybrid-search",
@@ -147,3 +156,83 @@ def downgrade(url: str, revision: str) -> None:
     from alembic import command
 
     command.downgrade(alembic_config(url), revision)
+
+
+class ReadPools:
+    """Where searches run: the read replicas in turn (DATABASE_REPLICA_URLS), the primary when there are
+    none. A replica that fails to give a connection, or whose connection breaks, is skipped for
+    `retry_after_s` and the search goes to the next one, then to the primary: a replica down costs at
+    most one `timeout_s` wait, not errors. Writes never come here."""
+
+    def __init__(
+        self,
+        primary: ConnectionPool,
+        replicas: Sequence[ConnectionPool] = (),
+        *,
+        timeout_s: float = 2.0,
+        retry_after_s: float = 10.0,
+    ) -> None:
+        self.primary = primary
+        self.replicas = list(replicas)
+        self.timeout_s = timeout_s
+        self.retry_after_s = retry_after_s
+        self._down_until: dict[int, float] = {}
+        self._turn = itertools.count()
+
+    def _candidates(self) -> list[ConnectionPool]:
+        now = time.monotonic()
+        healthy = [i for i in range(len(self.replicas)) if self._down_until.get(i, 0.0) <= now]
+        if not healthy:
+            return [self.primary]
+        start = next(self._turn) % len(healthy)
+        order = healthy[start:] + healthy[:start]
+        return [self.replicas[i] for i in order] + [self.primary]
+
+    def _mark_down(self, pool: ConnectionPool, exc: BaseException) -> None:
+        i = self.replicas.index(pool)
+        self._down_until[i] = time.monotonic() + self.retry_after_s
+        log.warning("read replica %s skipped for %.0f s: %s", pool.name, self.retry_after_s, exc)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with ExitStack() as stack:
+            conn, pool = None, self.primary
+            for pool in self._candidates():
+                if pool is self.primary:
+                    conn = stack.enter_context(pool.connection())
+                    break
+                try:
+                    conn = stack.enter_context(pool.connection(timeout=self.timeout_s))
+                    break
+                except (PoolTimeout, psycopg.OperationalError) as exc:
+                    self._mark_down(pool, exc)
+            assert conn is not None
+            try:
+                yield conn
+            except psycopg.OperationalError as exc:
+                if pool is not self.primary:
+                    self._mark_down(pool, exc)
+                raise
+
+    def close(self) -> None:
+        for pool in self.replicas:
+            pool.close()
+
+
+def open_read_pools(primary: ConnectionPool, settings: Settings) -> ReadPools:
+    """Pools for the replicas in DATABASE_REPLICA_URLS (opened without waiting: a replica that is down
+    at start is retried in the background)."""
+    replicas = []
+    for n, url in enumerate(settings.database_replica_urls, start=1):
+        pool = ConnectionPool(
+            psycopg_url(url),
+            min_size=settings.db_pool_min,
+            max_size=max(settings.db_pool_max, 1),
+            kwargs=_connection_kwargs(settings),
+            configure=_configure,
+            open=False,
+            name=f"replica-{n}",
+        )
+        pool.open(wait=False)
+        replicas.append(pool)
+    return ReadPools(primary, replicas)

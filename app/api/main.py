@@ -18,7 +18,7 @@ from app.api import metrics
 from app.api.deps import AppState
 from app.api.routes import analyze, documents, health, page, search, similar
 from app.config import Settings, analyzer_config, get_settings
-from app.db import open_pool, release_embedded, resolve_database_url
+from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder, load_embedder
 from app.errors import (
@@ -78,14 +78,16 @@ def create_app(
             holder = model_holder(settings, the_pool)
             holder.start()
         query_log = QueryLog(the_pool, retention_days=settings.query_log_days) if settings.query_log else None
-        service = SearchService(the_pool, holder, settings)
-        similar_service = SimilarService(the_pool, holder, settings)
+        reads = open_read_pools(the_pool, settings)
+        service = SearchService(the_pool, holder, settings, reads)
+        similar_service = SimilarService(the_pool, holder, settings, reads)
         app.state.hybrid = AppState(settings, the_pool, holder, service, similar_service, query_log)
         try:
             yield
         finally:
             if query_log is not None:
                 query_log.close()
+            reads.close()
             if own_pool:
                 the_pool.close()
             release_embedded()

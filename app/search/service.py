@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.config import Settings
-from app.db import query
+from app.db import ReadPools, query
 from app.embedding.loader import ModelHolder
 from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
@@ -95,8 +95,11 @@ class SearchResult:
 
 
 class SearchService:
-    def __init__(self, pool: ConnectionPool, models: ModelHolder, settings: Settings) -> None:
+    def __init__(
+        self, pool: ConnectionPool, models: ModelHolder, settings: Settings, reads: ReadPools | None = None
+    ) -> None:
         self.pool = pool
+        self.reads = reads or ReadPools(pool)  # searches read from replicas when there are some
         self.models = models
         self.settings = settings
 
@@ -173,7 +176,7 @@ class SearchService:
         params = self._params(req, terms, embedding, sparse_query, filters)
         result.fusion = self._fusion(req, params)
         t0 = time.perf_counter()
-        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(query(f"search_{req.mode.value}"), params).fetchall()
             complete = (
                 {"complete": True}

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.config import Settings
-from app.db import query
+from app.db import ReadPools, query
 from app.embedding.loader import ModelHolder
 from app.errors import DocumentNotFound, EmptyQuery, InvalidQuery
 from app.search.filters import normalize_filters
@@ -33,8 +33,11 @@ class SimilarHit:
 
 
 class SimilarService:
-    def __init__(self, pool: ConnectionPool, models: ModelHolder, settings: Settings) -> None:
+    def __init__(
+        self, pool: ConnectionPool, models: ModelHolder, settings: Settings, reads: ReadPools | None = None
+    ) -> None:
         self.pool = pool
+        self.reads = reads or ReadPools(pool)  # searches read from replicas when there are some
         self.models = models
         self.settings = settings
 
@@ -44,7 +47,7 @@ class SimilarService:
         """Neighbours of a stored document (itself left out). Needs no model: the vector is stored."""
         self._check_limit(limit)
         normalized = normalize_filters(filters)
-        with self.pool.connection() as conn:
+        with self.reads.connection() as conn:
             row = conn.execute(query("document_embedding"), {"id": doc_id}).fetchone()
         if row is None:
             raise DocumentNotFound(f"no document with id {doc_id!r}")
@@ -78,7 +81,7 @@ class SimilarService:
             "ef_search": self.settings.hnsw_ef_search,
             "exact_below": self.settings.exact_search_below,
         }
-        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(query("similar"), params).fetchall()
         return [
             SimilarHit(
