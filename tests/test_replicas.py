@@ -105,6 +105,7 @@ def test_searches_served_by_a_streaming_replica(pair: Pair, tiny_m3_path: Path, 
             TestClient(create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3))) as c,
         ):
             assert replica.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+            assert c.get("/ready").json()["replicas"] == {"replica-1": "ok"}
             assert c.post("/documents", json={"documents": docs}).status_code == 200  # writes: the primary
 
             def replica_has(n: int) -> bool:
@@ -140,6 +141,10 @@ def test_searches_served_by_a_streaming_replica(pair: Pair, tiny_m3_path: Path, 
         # The replica stops: searches go on from the primary (a fresh app, so no connection is warm).
         pair.stop_replica()
         with TestClient(create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3))) as c:
+            ready = c.get("/ready")
+            assert ready.status_code == 200 and ready.json()["replicas"]["replica-1"].startswith(
+                "unavailable"
+            )
             for _ in range(3):
                 r = c.get("/search", params={"q": "独角兽", "mode": "keyword"})
                 assert r.status_code == 200 and [h["id"] for h in r.json()["hits"]] == ["u"]

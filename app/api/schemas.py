@@ -144,3 +144,6 @@ class ReadyOut(BaseModel):
     model: str
     model_name: str
     model_reason: str | None
+    replicas: dict[str, str] = Field(
+        default={}, description="Each read replica's state (searches skip one that is not ok)."
+    )
