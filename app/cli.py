@@ -99,6 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     ft.add_argument("--seed", type=int, default=42)
     ft.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    re_ = sub.add_parser(
+        "reembed",
+        help="switch the embedding model without downtime (new vectors beside the old, then a swap)",
+    )
+    re_.add_argument(
+        "--model", help="the new model: a hub name or a local directory (EMBEDDING_MODEL's forms)"
+    )
+    re_.add_argument("--batch-size", type=int, default=64)
+    re_.add_argument("--abort", action="store_true", help="drop what an interrupted switch wrote")
+    re_.add_argument("--quiet", action="store_true", help="no progress bar")
+
     st = sub.add_parser("stats", help="documents, index sizes, model, last ingest")
     st.add_argument("--json", action="store_true")
 
@@ -405,6 +416,41 @@ def cmd_finetune_data(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_reembed(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from app.db import open_pool
+    from app.embedding.loader import load_embedder
+    from app.ingest.pipeline import EmbedPlan
+    from app.reembed import abort, pending_count, reembed
+
+    if args.batch_size < 1:
+        raise InvalidQuery("--batch-size must be at least 1")
+    if not args.abort and not args.model:
+        raise InvalidQuery("--model is required (or --abort)")
+    pool = open_pool(_database_url(settings), settings, min_size=1)
+    try:
+        if args.abort:
+            abort(pool)
+            print("the switch was abandoned; the live vectors are untouched", file=sys.stderr)
+            return EXIT_OK
+        print(f"loading embedding model {args.model} ...", file=sys.stderr)
+        embedder = load_embedder(settings.model_copy(update={"embedding_model": args.model}))
+        plan = EmbedPlan.from_settings(settings)
+        with tqdm(unit="doc", desc="reembed", disable=args.quiet, file=sys.stderr) as bar:
+
+            def phase(name: str) -> None:
+                if name == "embedding":
+                    bar.reset(total=pending_count(pool))
+                bar.set_postfix_str(name)
+
+            report = reembed(pool, embedder, plan, args.batch_size, on_progress=bar.update, on_phase=phase)
+    finally:
+        pool.close()
+    print(json.dumps(report.__dict__, ensure_ascii=False))
+    return EXIT_OK
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from app.admin import database_stats, format_stats
 
@@ -598,6 +644,7 @@ COMMANDS = {
     "db": cmd_db,
     "sql-params": cmd_sql_params,
     "stats": cmd_stats,
+    "reembed": cmd_reembed,
     "finetune-data": cmd_finetune_data,
 }
 

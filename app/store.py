@@ -110,12 +110,15 @@ def write_documents(
     docs: Sequence[AnalyzedDocument],
     passages: Sequence[Passages] | None,
     sparse: Sequence[SparseWeights] | None = None,
+    model: str | None = None,
 ) -> list[int]:
     """Upsert `docs` (unique ids) with their passages' vectors, lexical weights and postings in the
     caller's transaction, all through binary COPY: the documents into a staging table and from there
     upserted by one statement (so the statistics triggers fire once per batch), their passages and
     postings straight into their tables. The document's own `embedding` is its first passage's (the
-    start, with the title). Lexical weights need the model registered with its sparse dimension."""
+    start, with the title). Lexical weights need the model registered with its sparse dimension.
+    `model`, the vectors' model, is checked against the database's under the documents' write lock, so
+    vectors made just before a reembed's swap are refused (ModelMismatch), never mixed in."""
     if not docs:
         return []
     recorded = conn.execute(query("recorded_model")).fetchone()  # one read for both below
@@ -126,6 +129,15 @@ def write_documents(
     half = index is not None and index.storage == "halfvec"
     # One transaction even on an autocommit connection (the staging table empties at commit).
     with conn.transaction(), conn.cursor() as cur:
+        if model is not None and passages is not None:
+            cur.execute(query("lock_documents_for_write"))
+            try:
+                with conn.transaction():
+                    cur.execute(query("check_model"), {"model": model})
+            except psycopg.Error as exc:
+                if exc.sqlstate == MODEL_MISMATCH_SQLSTATE:
+                    raise ModelMismatch(exc.diag.message_primary or str(exc)) from exc
+                raise
         cur.execute(query("stage_documents"))
         with cur.copy(query("copy_staged_documents")) as copy:
             copy.set_types(STAGED_TYPES)

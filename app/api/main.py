@@ -58,7 +58,10 @@ def model_holder(settings: Settings, pool: ConnectionPool) -> ModelHolder:
         if reason:
             raise ModelMismatch(reason)
 
-    return ModelHolder(lambda: load_embedder(settings), verify)
+    def load_named(name: str) -> Embedder:
+        return load_embedder(settings.model_copy(update={"embedding_model": name}))
+
+    return ModelHolder(lambda: load_embedder(settings), verify, load_named)
 
 
 def create_app(

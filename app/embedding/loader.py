@@ -85,13 +85,35 @@ def load_embedder(settings: Settings) -> Embedder:
 class ModelHolder:
     """The process's one embedder: loading, ready, or failed with a reason (never raises on load)."""
 
-    def __init__(self, loader: Callable[[], Embedder], verify: Callable[[Embedder], None] | None = None):
+    def __init__(
+        self,
+        loader: Callable[[], Embedder],
+        verify: Callable[[Embedder], None] | None = None,
+        load_named: Callable[[str], Embedder] | None = None,
+    ):
         self._loader = loader
         self._verify = verify
+        self._load_named = load_named  # loads another model by name (after a switch: reembed)
         self._embedder: Embedder | None = None
         self._error: str | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._switch_lock = threading.Lock()
+        self._switching_to: str | None = None
+
+    def switch_to(self, name: str) -> None:
+        """The database's vectors now come from `name` (a reembed swapped them): drop the current model
+        and load that one in the background. Meanwhile get() raises ModelUnavailable saying so."""
+        with self._switch_lock:
+            if self._switching_to == name or self._load_named is None:
+                return
+            self._switching_to = name
+            load_named = self._load_named
+            self._loader = lambda: load_named(name)
+            self._embedder = None
+            self._error = None
+            self._done.clear()
+            self.start()
 
     def start(self) -> None:
         """Load in a background thread so the service answers (keyword search) while the model loads."""
@@ -122,6 +144,8 @@ class ModelHolder:
     @property
     def reason(self) -> str | None:
         if not self._done.is_set():
+            if self._switching_to:
+                return f"the embedding model was switched to {self._switching_to}; loading it"
             return "the embedding model is still loading"
         return self._error
 

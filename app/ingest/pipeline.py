@@ -154,6 +154,10 @@ def _vectors(embedded: Embedded | None) -> tuple[list[store.Passages] | None, li
     return (None, None) if embedded is None else (embedded.passages, embedded.sparse)
 
 
+def _name(embedder: Embedder | None) -> str | None:
+    return None if embedder is None else embedder.name
+
+
 def is_unchanged(
     doc: Document, stored: store.Stored | None, embedder: Embedder | None, plan: EmbedPlan
 ) -> bool:
@@ -188,7 +192,7 @@ def upsert_documents(
     vectors = embed_passages(embedder, changed, plan) if embedder is not None else None
     try:
         with pool.connection() as conn, conn.transaction():
-            store.write_documents(conn, analyzed, *_vectors(vectors))
+            store.write_documents(conn, analyzed, *_vectors(vectors), model=_name(embedder))
         return len(changed), len(docs) - len(changed), []
     except psycopg.DataError:
         log.info("batch failed; retrying its documents one by one")
@@ -197,7 +201,8 @@ def upsert_documents(
     for i, a in enumerate(analyzed):
         try:
             with pool.connection() as conn, conn.transaction():
-                store.write_documents(conn, [a], *_vectors(None if vectors is None else vectors.one(i)))
+                one = None if vectors is None else vectors.one(i)
+                store.write_documents(conn, [a], *_vectors(one), model=_name(embedder))
             written += 1
         except psycopg.DataError as exc:
             failures.append((a.doc, (exc.diag.message_primary or str(exc)).strip()))

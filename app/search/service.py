@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+import psycopg
 from pgvector import SparseVector
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -25,6 +26,7 @@ from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
+from app.store import MODEL_MISMATCH_SQLSTATE
 from app.text import query_terms
 
 
@@ -157,9 +159,11 @@ class SearchService:
             embedding = None
         if not sparse_needed:
             sparse_query = None
+        model_name: str | None = None  # the model this request's vectors come from (checked below)
         if (dense_needed and embedding is None) or (sparse_needed and sparse_query is None):
             try:
                 t0 = time.perf_counter()
+                model_name = self.models.get().name
                 embedding, sparse_query = self._encode(
                     req.q, sparse_needed, req.mode is Mode.sparse or bool(req.sparse)
                 )
@@ -176,14 +180,18 @@ class SearchService:
         params = self._params(req, terms, embedding, sparse_query, filters)
         result.fusion = self._fusion(req, params)
         t0 = time.perf_counter()
-        with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query(f"search_{req.mode.value}"), params).fetchall()
-            complete = (
-                {"complete": True}
-                if req.mode is Mode.keyword
-                else cur.execute(query("search_complete")).fetchone()
-            )
-        result.complete = bool(complete and next(iter(complete.values())))
+        try:
+            rows, result.complete = self._run(req.mode, params, model_name)
+        except ModelSwitched as exc:
+            # A reembed swapped the vectors under this process: load the new model; hybrid answers from
+            # the keyword leg meanwhile, the vector modes say why they cannot.
+            if req.mode is not Mode.hybrid or not terms:
+                raise ModelUnavailable(str(exc)) from exc
+            result.degraded = True
+            result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
+            params = self._params(req, terms, None, None, filters)
+            result.fusion = self._fusion(req, params)
+            rows, result.complete = self._run(req.mode, params, None)
         timings["database"] = _ms(t0)
         t0 = time.perf_counter()
         from_passage = req.mode is Mode.semantic
@@ -191,6 +199,25 @@ class SearchService:
         timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
         return result
+
+    def _run(
+        self, mode: Mode, params: dict[str, Any], model_name: str | None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The search statement (after checking, when vectors were made here, that the database still
+        holds that model's vectors), and whether the vector legs saw every match."""
+        try:
+            with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                if model_name is not None:
+                    cur.execute(query("check_model"), {"model": model_name})
+                rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
+                if mode is Mode.keyword:
+                    return rows, True
+                complete = cur.execute(query("search_complete")).fetchone()
+                return rows, bool(complete and next(iter(complete.values())))
+        except psycopg.Error as exc:
+            if exc.sqlstate != MODEL_MISMATCH_SQLSTATE:
+                raise
+            raise model_switched(self.pool, self.models, exc) from exc
 
     def _encode(self, text: str, sparse: bool, required: bool) -> tuple[np.ndarray, SparseVector | None]:
         """The query's dense vector, and its lexical weights when the sparse leg runs (one pass). A
@@ -285,6 +312,19 @@ class SearchService:
             "title_weight": params["title_weight"],
             "ef_search": params["ef_search"],
         }
+
+
+class ModelSwitched(Exception):
+    """The database's vectors now come from another model than this request's (HS001)."""
+
+
+def model_switched(pool: ConnectionPool, models: ModelHolder, exc: psycopg.Error) -> ModelSwitched:
+    """Start loading the model the database now records; the error to raise."""
+    with pool.connection() as conn:
+        recorded = conn.execute(query("recorded_model")).fetchone()
+    if recorded is not None:
+        models.switch_to(str(recorded[0]))
+    return ModelSwitched(exc.diag.message_primary or str(exc))
 
 
 def _ms(since: float) -> float:

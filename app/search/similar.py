@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -15,9 +16,11 @@ from psycopg_pool import ConnectionPool
 from app.config import Settings
 from app.db import ReadPools, query
 from app.embedding.loader import ModelHolder
-from app.errors import DocumentNotFound, EmptyQuery, InvalidQuery
+from app.errors import DocumentNotFound, EmptyQuery, InvalidQuery, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
+from app.search.service import model_switched
+from app.store import MODEL_MISMATCH_SQLSTATE
 
 
 @dataclass(frozen=True)
@@ -63,15 +66,21 @@ class SimilarService:
             raise InvalidQuery(f"the text is longer than {self.settings.max_query_chars} characters")
         self._check_limit(limit)
         normalized = normalize_filters(filters)
-        vector = self.models.get().encode_queries([text])[0]
-        return self._nearest(vector, limit, None, normalized)
+        model = self.models.get()
+        vector = model.encode_queries([text])[0]
+        return self._nearest(vector, limit, None, normalized, model.name)
 
     def _check_limit(self, limit: int) -> None:
         if not 1 <= limit <= self.settings.max_limit:
             raise InvalidQuery(f"limit must be between 1 and {self.settings.max_limit}")
 
     def _nearest(
-        self, vector: np.ndarray, limit: int, exclude: str | None, filters: dict[str, Any] | None
+        self,
+        vector: np.ndarray,
+        limit: int,
+        exclude: str | None,
+        filters: dict[str, Any] | None,
+        model_name: str | None = None,
     ) -> list[SimilarHit]:
         params = {
             "embedding": vector,
@@ -81,8 +90,15 @@ class SimilarService:
             "ef_search": self.settings.hnsw_ef_search,
             "exact_below": self.settings.exact_search_below,
         }
-        with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query("similar"), params).fetchall()
+        try:
+            with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                if model_name is not None:  # a vector made here: is it still the database's model?
+                    cur.execute(query("check_model"), {"model": model_name})
+                rows = cur.execute(query("similar"), params).fetchall()
+        except psycopg.Error as exc:
+            if exc.sqlstate != MODEL_MISMATCH_SQLSTATE:
+                raise
+            raise ModelUnavailable(str(model_switched(self.pool, self.models, exc))) from exc
         return [
             SimilarHit(
                 id=r["id"],

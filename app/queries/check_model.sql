@@ -1,0 +1,1 @@
+SELECT search.check_model(%(model)s)

@@ -1,0 +1,1 @@
+DELETE FROM search.passages_next WHERE doc_id = ANY(%(doc_ids)s::bigint[])

@@ -1,0 +1,7 @@
+-- As reembed_set_document, for a model without lexical weights (no sparse_next column).
+WITH d AS (
+    UPDATE public.documents SET embedding_next = %(embedding)s WHERE id = %(doc_id)s RETURNING id
+)
+INSERT INTO search.reembed_done (doc_id, content_hash)
+SELECT id, %(content_hash)s FROM d
+ON CONFLICT (doc_id) DO UPDATE SET content_hash = excluded.content_hash

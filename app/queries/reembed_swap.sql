@@ -1,0 +1,1 @@
+SELECT search.reembed_swap()
