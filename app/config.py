@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 8
     statement_timeout_ms: int = 10_000
+    # How long a request waits for a database connection before answering 503 (the database is down or
+    # every connection is busy); the pool reconnects by itself when the database is back.
+    db_pool_timeout_s: float = Field(default=5.0, gt=0, le=300)
 
     # Embedding model: a hub name or a local directory.
     embedding_model: str = "BAAI/bge-m3"
@@ -74,6 +77,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1, le=64)  # `serve` worker processes
+    # API keys (comma-separated secrets): writes need one (without any, writes are open to loopback
+    # clients only); searches too when SEARCH_REQUIRES_KEY is true.
+    api_keys: Annotated[list[str], NoDecode] = []
+    search_requires_key: bool = False
     # Origins allowed to call the API from their own pages (CORS), comma-separated; "*" for any.
     cors_origins: Annotated[list[str], NoDecode] = []
     # GET /search answers may be cached this many seconds by browsers and proxies (0: no-cache).
@@ -90,7 +97,7 @@ class Settings(BaseSettings):
         """The window of the deep fusion: every page up to MAX_OFFSET + MAX_LIMIT is a slice of it."""
         return max(self.max_offset + self.max_limit, self.rank_window)
 
-    @field_validator("cors_origins", "database_replica_urls", mode="before")
+    @field_validator("cors_origins", "database_replica_urls", "api_keys", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -104,6 +111,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_passages(self) -> Settings:
+        if self.search_requires_key and not self.api_keys:
+            raise ValueError("SEARCH_REQUIRES_KEY needs API_KEYS")
         if self.passage_overlap >= self.passage_chars:
             raise ValueError("PASSAGE_OVERLAP must be smaller than PASSAGE_CHARS")
         if self.hnsw_ef_construction < 2 * self.hnsw_m:

@@ -117,7 +117,7 @@ def _connection_kwargs(settings: Settings) -> dict[str, Any]:
         "autocommit": False,
         # JIT compiles plans costed high (a common term's postings) for tens of ms a query: off.
         "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",
-        "connect_timeout": 10,
+        "connect_timeout": max(1, min(10, int(settings.db_pool_timeout_s))),
     }
 
 
@@ -127,6 +127,7 @@ def open_pool(url: str, settings: Settings, *, min_size: int | None = None) -> C
         psycopg_url(url),
         min_size=settings.db_pool_min if min_size is None else min_size,
         max_size=max(settings.db_pool_max, 1),
+        timeout=settings.db_pool_timeout_s,
         kwargs=_connection_kwargs(settings),
         configure=_configure,
         open=False,

