@@ -27,7 +27,7 @@ from app.embedding.base import Embedder
 from app.errors import InvalidQuery
 from app.ingest.documents import Document
 from app.ingest.pipeline import EmbedPlan, embed_passages
-from app.store import recorded_index
+from app.store import lock_for_write, recorded_index
 
 REEMBED_REFUSED = "HS003"  # nothing to switch to, or nothing to swap (sql/0008_search.sql)
 
@@ -63,6 +63,7 @@ def _embed_batch(conn: psycopg.Connection[Any], embedder: Embedder, plan: EmbedP
         return HalfVector(v) if half else v
 
     with conn.transaction(), conn.cursor() as cur:
+        lock_for_write(cur)  # its UPDATEs fire the statistics trigger, as any write
         doc_ids = [int(r[0]) for r in rows]
         cur.execute(query("reembed_clear"), {"doc_ids": doc_ids})
         with cur.copy(query("reembed_copy_passages")) as copy:

@@ -129,8 +129,8 @@ def write_documents(
     half = index is not None and index.storage == "halfvec"
     # One transaction even on an autocommit connection (the staging table empties at commit).
     with conn.transaction(), conn.cursor() as cur:
+        lock_for_write(cur)
         if model is not None and passages is not None:
-            cur.execute(query("lock_documents_for_write"))
             try:
                 with conn.transaction():
                     cur.execute(query("check_model"), {"model": model})
@@ -197,6 +197,15 @@ def get_document(conn: psycopg.Connection[Any], external_id: str) -> dict[str, A
         return cur.execute(query("get_document"), {"id": external_id}).fetchone()
 
 
+def lock_for_write(cur: psycopg.Cursor[Any]) -> None:
+    """The locks of a write, in the one order every writer takes them: the documents table (after a
+    reembed's swap, which holds it), then the statistics row (before any document row)."""
+    cur.execute(query("lock_documents_for_write"))
+    cur.execute(query("lock_corpus_stats"))
+
+
 def delete_document(conn: psycopg.Connection[Any], external_id: str) -> bool:
     """Delete a document; its postings cascade and the triggers update the statistics."""
-    return conn.execute(query("delete_document"), {"id": external_id}).fetchone() is not None
+    with conn.transaction(), conn.cursor() as cur:
+        lock_for_write(cur)
+        return cur.execute(query("delete_document"), {"id": external_id}).fetchone() is not None

@@ -23,7 +23,7 @@ from app.text import query_terms
 from app.text.tokenizer import document_tokens
 from app.text.tsvector import tsvector_literal
 
-EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -21,7 +21,7 @@ from app.embedding.loader import ModelHolder
 from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "120"))
 KEY = "schemathesis-key"
 
 
