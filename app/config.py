@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(default=1000, ge=1)
     max_limit: int = Field(default=100, ge=1)
     max_offset: int = Field(default=1000, ge=0)
+    # Request bodies larger than this are refused with 413 before they are read whole.
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     # HTTP.
     host: str = "127.0.0.1"

@@ -3,6 +3,8 @@ loopback clients only; searches are open unless SEARCH_REQUIRES_KEY."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
@@ -79,3 +81,23 @@ def test_search_can_require_a_key(pool: ConnectionPool, settings: Settings, tiny
     with pytest.raises(ValidationError, match="SEARCH_REQUIRES_KEY needs API_KEYS"):
         Settings(search_requires_key=True)
     assert Settings(api_keys=" a, b ,").api_keys == ["a", "b"]
+
+
+def test_request_body_limit(pool: ConnectionPool, settings: Settings, tiny_m3: Embedder) -> None:
+    s = settings.model_copy(update={"max_body_bytes": 4096})
+    with _client(pool, s, tiny_m3, remote=False) as c:
+        big = {"documents": [{"id": "big", "text": "北京" * 5000}]}
+        r = c.post("/documents", json=big)
+        assert r.status_code == 413 and "larger than 4096 bytes" in r.json()["detail"]
+        assert c.post("/search", json={"q": "北京" * 3000}).status_code == 413
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: FastAPI's own limit stops it
+            yield b'{"documents": [{"id": "c", "text": "'
+            yield b"x" * 8192
+            yield b'"}]}'
+
+        assert (
+            c.post("/documents", content=chunks(), headers={"content-type": "application/json"}).status_code
+            == 413
+        )
+        assert c.post("/documents", json=DOC).status_code == 200

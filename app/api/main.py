@@ -12,10 +12,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool, PoolTimeout
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from app import __version__, store
 from app.api import metrics
 from app.api.deps import AppState
+from app.api.limits import ContentLengthLimit
 from app.api.routes import analyze, documents, health, page, search, similar
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
@@ -114,6 +116,10 @@ def create_app(
         body, content_type = metrics.render(registry)
         return Response(body, media_type=content_type)
 
+    # Bodies without a Content-Length are counted as they arrive (starlette's limit, plain-text 413);
+    # a declared length over the limit is answered first, as JSON.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(ContentLengthLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.MetricsMiddleware)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     if settings.cors_origins:
