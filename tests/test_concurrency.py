@@ -20,7 +20,7 @@ from tests.test_bm25 import assert_stats_equal_recount
 from tests.test_crash import _assert_each_document_whole
 
 IDS = 12
-ROUNDS = 12
+ROUNDS = 10
 WORKERS = 3
 
 

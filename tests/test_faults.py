@@ -36,7 +36,7 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, 
 def test_database_down_then_back(own_server: tuple[Any, str], tiny_m3: Embedder) -> None:
     server, url = own_server
     socket_dir = str(psycopg.conninfo.conninfo_to_dict(url)["host"])
-    settings = Settings(database_url=url, db_pool_timeout_s=2, db_pool_max=2, query_log=False)
+    settings = Settings(database_url=url, db_pool_timeout_s=1, db_pool_max=2, query_log=False)
     pool = open_pool(url, settings, min_size=1)
     requests: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", "/search", {"params": {"q": "北京", "mode": "keyword"}}),
@@ -63,7 +63,7 @@ def test_database_down_then_back(own_server: tuple[Any, str], tiny_m3: Embedder)
                 r = c.request(method, path, **kwargs)
                 assert r.status_code == 503, (path, r.status_code, r.text)
                 assert "database" in r.json()["detail"], r.text
-                assert time.monotonic() - t0 < 8, path  # the pool timeout (2 s) and a connect attempt
+                assert time.monotonic() - t0 < 6, path  # the pool timeout (1 s) and a connect attempt
             ready = c.get("/ready")
             assert ready.status_code == 503 and ready.json()["database"].startswith("unavailable")
             assert c.get("/health").status_code == 200

@@ -109,3 +109,27 @@ def test_injection_payloads_are_only_data(
         for p in PAYLOADS:
             assert c.delete(f"/documents/{p}").status_code == 204
         assert _tables(pool)["documents"] == before["documents"]
+
+
+def test_nul_characters_are_refused_or_dropped(
+    pool: ConnectionPool, settings: Settings, tiny_m3: Embedder
+) -> None:
+    """Postgres text cannot hold NUL: documents lose it (as from a file), other places answer 4xx."""
+    with TestClient(
+        create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3)), client=LOCAL_CLIENT
+    ) as c:
+        doc = {
+            "id": "n\x00ul",
+            "title": "t\x00",
+            "text": "北京\x00上海",
+            "url": "u\x00",
+            "metadata": {"k\x00": "v\x00"},
+        }
+        assert c.post("/documents", json={"documents": [doc]}).status_code == 200
+        got = c.get("/documents/nul").json()
+        assert (got["title"], got["text"], got["url"], got["metadata"]) == ("t", "北京上海", "u", {"k": "v"})
+        assert c.post("/documents", json={"documents": [{"id": "\x00", "text": "x"}]}).status_code == 422
+        for path in ("/documents/a%00b", "/documents/a%00b/similar"):
+            assert c.get(path).status_code in (404, 422), path
+        assert c.delete("/documents/a%00b").status_code in (404, 422)
+        assert c.get("/search", params={"q": "北京\x00", "filters": '{"k\\u0000": "v"}'}).status_code < 500

@@ -149,6 +149,16 @@ def create_app(
             {"detail": "the database is unavailable; try again shortly"}, status_code=503, headers=NO_STORE
         )
 
+    async def data_error(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database cannot take (class 22: e.g. a NUL character in a path): the request's fault.
+        log.info("data error on %s: %s", request.url.path, exc)
+        return JSONResponse(
+            {"detail": "the request holds a value the database cannot store or compare (e.g. a NUL)"},
+            status_code=422,
+            headers=NO_STORE,
+        )
+
+    app.add_exception_handler(psycopg.DataError, data_error)
     app.add_exception_handler(HybridSearchError, domain_error)
     app.add_exception_handler(PoolTimeout, database_error)
     app.add_exception_handler(psycopg.OperationalError, database_error)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from app.search import Fusion, Mode
 
 MAX_BATCH = 1000
+MAX_RRF_K = 100_000  # far past any useful k; keeps it an integer for SQL
 
 
 class SearchBody(BaseModel):
@@ -16,7 +17,9 @@ class SearchBody(BaseModel):
     mode: Mode = Mode.hybrid
     limit: int = Field(default=10, ge=1, description="Hits per page.")
     offset: int = Field(default=0, ge=0, description="Hits to skip (page * limit).")
-    rrf_k: int | None = Field(default=None, ge=1, description="RRF k (default from settings, 60).")
+    rrf_k: int | None = Field(
+        default=None, ge=1, le=MAX_RRF_K, description="RRF k (default from settings, 10)."
+    )
     keyword_weight: float = Field(default=1.0, ge=0, le=1000)
     semantic_weight: float = Field(default=1.0, ge=0, le=1000)
     sparse: bool | None = Field(

@@ -78,7 +78,7 @@ def analyze(doc: Document) -> AnalyzedDocument:
     )
 
 
-def _clean(value: str) -> str:
+def clean_text(value: str) -> str:
     """Postgres text cannot hold NUL; everything else is kept as given."""
     return value.replace("\x00", "")
 
@@ -93,7 +93,7 @@ def _as_text(value: Any, what: str) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return _clean(value)
+        return clean_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise InvalidDocument(f"{what} must be a string, not {type(value).__name__}")
@@ -129,15 +129,15 @@ def document_from_record(record: Any, fields: FieldMap, fallback_id: str | None 
     url = _as_text(record.get(url_key), "url") or None if url_key else None
     used = {id_key, title_key, text_key, url_key}
     metadata = {k: v for k, v in record.items() if k not in used}
-    return Document(external_id, title, body, url, _clean_json(metadata))
+    return Document(external_id, title, body, url, clean_json(metadata))
 
 
-def _clean_json(value: Any) -> Any:
+def clean_json(value: Any) -> Any:
     """jsonb refuses NUL characters anywhere, keys included."""
     if isinstance(value, str):
-        return _clean(value)
+        return clean_text(value)
     if isinstance(value, dict):
-        return {_clean(str(k)): _clean_json(v) for k, v in value.items()}
+        return {clean_text(str(k)): clean_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_clean_json(v) for v in value]
+        return [clean_json(v) for v in value]
     return value

@@ -115,8 +115,8 @@ class SearchService:
             raise InvalidQuery(f"limit must be between 1 and {s.max_limit}")
         if not 0 <= req.offset <= s.max_offset:
             raise InvalidQuery(f"offset must be between 0 and {s.max_offset}")
-        if req.rrf_k is not None and req.rrf_k < 1:
-            raise InvalidQuery("rrf_k must be at least 1")
+        if req.rrf_k is not None and not 1 <= req.rrf_k <= 100_000:
+            raise InvalidQuery("rrf_k must be between 1 and 100000")
         weights = (req.keyword_weight, req.semantic_weight, req.sparse_weight)
         if not all(math.isfinite(w) and w >= 0 for w in weights):
             raise InvalidQuery("leg weights must be finite and not negative")

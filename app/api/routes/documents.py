@@ -9,22 +9,27 @@ from app.api.auth import require_reader, require_writer
 from app.api.deps import StateDep
 from app.api.schemas import DocumentIn, DocumentOut, DocumentsIn, DocumentsOut
 from app.errors import DocumentNotFound, InvalidDocument
-from app.ingest.documents import Document
+from app.ingest.documents import Document, clean_json, clean_text
 from app.ingest.pipeline import EmbedPlan, upsert_documents
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
 def _document(d: DocumentIn) -> Document:
-    if not d.title.strip() and not d.text.strip():
-        raise InvalidDocument(f"document {d.id!r} has no text: both title and text are empty")
-    return Document(d.id.strip(), d.title, d.text, d.url, d.metadata)
+    """As a file's record becomes one: NUL characters (Postgres text cannot hold them) dropped."""
+    doc_id, title, text = clean_text(d.id).strip(), clean_text(d.title), clean_text(d.text)
+    if not doc_id:
+        raise InvalidDocument("a document id is empty")
+    if not title.strip() and not text.strip():
+        raise InvalidDocument(f"document {doc_id!r} has no text: both title and text are empty")
+    url = clean_text(d.url) if d.url is not None else None
+    return Document(doc_id, title, text, url, clean_json(d.metadata))
 
 
 @router.post("", response_model=DocumentsOut, dependencies=[Depends(require_writer)])
 def upsert(state: StateDep, body: DocumentsIn) -> DocumentsOut:
     """Insert or replace documents by id (the last of a repeated id wins). Needs the embedding model."""
-    docs = {d.id.strip(): _document(d) for d in body.documents}
+    docs = {doc.external_id: doc for doc in map(_document, body.documents)}
     embedder = state.models.get()
     plan = EmbedPlan.from_settings(state.settings)
     written, unchanged, failures = upsert_documents(state.pool, embedder, list(docs.values()), plan)

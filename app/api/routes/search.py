@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from app.api.auth import require_reader
 from app.api.deps import AppState, StateDep
 from app.api.metrics import observe_search
-from app.api.schemas import SearchBody, SearchOut
+from app.api.schemas import MAX_RRF_K, SearchBody, SearchOut
 from app.errors import InvalidQuery
 from app.search import Fusion, Mode, SearchRequest
 from app.search.filters import parse_filters_json
@@ -56,7 +56,7 @@ def search_get(
     mode: Mode = Mode.hybrid,
     limit: Annotated[int, Query(ge=1)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
-    rrf_k: Annotated[int | None, Query(ge=1)] = None,
+    rrf_k: Annotated[int | None, Query(ge=1, le=MAX_RRF_K)] = None,
     keyword_weight: Annotated[float, Query(ge=0, le=1000)] = 1.0,
     semantic_weight: Annotated[float, Query(ge=0, le=1000)] = 1.0,
     sparse: Annotated[bool | None, Query(description="Hybrid: fuse the learned sparse leg too.")] = None,
