@@ -85,7 +85,7 @@ def create_app(
         query_log = QueryLog(the_pool, retention_days=settings.query_log_days) if settings.query_log else None
         reads = open_read_pools(the_pool, settings)
         service = SearchService(the_pool, holder, settings, reads)
-        similar_service = SimilarService(the_pool, holder, settings, reads)
+        similar_service = SimilarService(service)
         app.state.hybrid = AppState(settings, the_pool, holder, service, similar_service, query_log)
         try:
             yield

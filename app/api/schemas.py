@@ -6,10 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.search import Fusion, Mode
+from app.search.service import MAX_RRF_K, Fusion, Mode
 
 MAX_BATCH = 1000
-MAX_RRF_K = 100_000  # far past any useful k; keeps it an integer for SQL
 
 
 class SearchBody(BaseModel):

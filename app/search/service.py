@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -28,6 +30,8 @@ from app.search.filters import normalize_filters
 from app.search.highlight import snippet
 from app.store import MODEL_MISMATCH_SQLSTATE
 from app.text import query_terms
+
+MAX_RRF_K = 100_000  # far past any useful k; keeps it an integer for SQL
 
 
 class Fusion(StrEnum):
@@ -115,8 +119,8 @@ class SearchService:
             raise InvalidQuery(f"limit must be between 1 and {s.max_limit}")
         if not 0 <= req.offset <= s.max_offset:
             raise InvalidQuery(f"offset must be between 0 and {s.max_offset}")
-        if req.rrf_k is not None and not 1 <= req.rrf_k <= 100_000:
-            raise InvalidQuery("rrf_k must be between 1 and 100000")
+        if req.rrf_k is not None and not 1 <= req.rrf_k <= MAX_RRF_K:
+            raise InvalidQuery(f"rrf_k must be between 1 and {MAX_RRF_K}")
         weights = (req.keyword_weight, req.semantic_weight, req.sparse_weight)
         if not all(math.isfinite(w) and w >= 0 for w in weights):
             raise InvalidQuery("leg weights must be finite and not negative")
@@ -203,17 +207,24 @@ class SearchService:
     def _run(
         self, mode: Mode, params: dict[str, Any], model_name: str | None
     ) -> tuple[list[dict[str, Any]], bool]:
-        """The search statement (after checking, when vectors were made here, that the database still
-        holds that model's vectors), and whether the vector legs saw every match."""
+        """The search statement, and whether the vector legs saw every match."""
+        with self.checked_cursor(model_name) as cur:
+            rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
+            if mode is Mode.keyword:
+                return rows, True
+            complete = cur.execute(query("search_complete")).fetchone()
+            return rows, bool(complete and next(iter(complete.values())))
+
+    @contextmanager
+    def checked_cursor(self, model_name: str | None) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        """A cursor on a read connection, after checking, when the caller's vectors were made here
+        (`model_name`), that the database still holds that model's vectors: ModelSwitched otherwise,
+        with the recorded model loading in the background."""
         try:
             with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
                 if model_name is not None:
                     cur.execute(query("check_model"), {"model": model_name})
-                rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
-                if mode is Mode.keyword:
-                    return rows, True
-                complete = cur.execute(query("search_complete")).fetchone()
-                return rows, bool(complete and next(iter(complete.values())))
+                yield cur
         except psycopg.Error as exc:
             if exc.sqlstate != MODEL_MISMATCH_SQLSTATE:
                 raise

@@ -8,19 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
 
-from app.config import Settings
-from app.db import ReadPools, query
-from app.embedding.loader import ModelHolder
+from app.db import query
 from app.errors import DocumentNotFound, EmptyQuery, InvalidQuery, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
-from app.search.service import model_switched
-from app.store import MODEL_MISMATCH_SQLSTATE
+from app.search.service import ModelSwitched, SearchService
 
 
 @dataclass(frozen=True)
@@ -36,13 +30,12 @@ class SimilarHit:
 
 
 class SimilarService:
-    def __init__(
-        self, pool: ConnectionPool, models: ModelHolder, settings: Settings, reads: ReadPools | None = None
-    ) -> None:
-        self.pool = pool
-        self.reads = reads or ReadPools(pool)  # searches read from replicas when there are some
-        self.models = models
-        self.settings = settings
+    """Reads as the search does (its pools, replicas, model and model check)."""
+
+    def __init__(self, search: SearchService) -> None:
+        self.search = search
+        self.models = search.models
+        self.settings = search.settings
 
     def to_document(
         self, doc_id: str, limit: int = 10, filters: dict[str, Any] | None = None
@@ -50,7 +43,7 @@ class SimilarService:
         """Neighbours of a stored document (itself left out). Needs no model: the vector is stored."""
         self._check_limit(limit)
         normalized = normalize_filters(filters)
-        with self.reads.connection() as conn:
+        with self.search.reads.connection() as conn:
             row = conn.execute(query("document_embedding"), {"id": doc_id}).fetchone()
         if row is None:
             raise DocumentNotFound(f"no document with id {doc_id!r}")
@@ -91,14 +84,10 @@ class SimilarService:
             "exact_below": self.settings.exact_search_below,
         }
         try:
-            with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-                if model_name is not None:  # a vector made here: is it still the database's model?
-                    cur.execute(query("check_model"), {"model": model_name})
+            with self.search.checked_cursor(model_name) as cur:
                 rows = cur.execute(query("similar"), params).fetchall()
-        except psycopg.Error as exc:
-            if exc.sqlstate != MODEL_MISMATCH_SQLSTATE:
-                raise
-            raise ModelUnavailable(str(model_switched(self.pool, self.models, exc))) from exc
+        except ModelSwitched as exc:
+            raise ModelUnavailable(str(exc)) from exc
         return [
             SimilarHit(
                 id=r["id"],

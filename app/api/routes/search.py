@@ -11,11 +11,12 @@ from pydantic import ValidationError
 from app.api.auth import require_reader
 from app.api.deps import AppState, StateDep
 from app.api.metrics import observe_search
-from app.api.schemas import MAX_RRF_K, SearchBody, SearchOut
+from app.api.schemas import SearchBody, SearchOut
 from app.errors import InvalidQuery
 from app.search import Fusion, Mode, SearchRequest
 from app.search.filters import parse_filters_json
 from app.search.query_log import LoggedSearch
+from app.search.service import MAX_RRF_K
 
 router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
 
