@@ -162,8 +162,19 @@ def _parser() -> argparse.ArgumentParser:
         "--http-concurrency", type=int, action="append", help="requests in flight (repeatable; default 8, 32)"
     )
     bench.add_argument(
-        "--http-workers", type=int, default=2, help="service worker processes for the HTTP load (default 2)"
+        "--http-workers", type=int, default=2, help="service worker processes for the HTTP loads (default 2)"
     )
+    bench.add_argument(
+        "--mixed-requests",
+        type=int,
+        default=1000,
+        help="requests of the mixed load: searches of every mode and upserts together (0: skip)",
+    )
+    bench.add_argument("--mixed-concurrency", type=int, default=16, help="requests in flight (mixed load)")
+    bench.add_argument(
+        "--mixed-write-share", type=float, default=0.2, help="share of the mixed load that upserts (0.2)"
+    )
+    bench.add_argument("--mixed-batch", type=int, default=4, help="documents per upsert (mixed load)")
     bench.add_argument(
         "--compare",
         action="append",
@@ -579,6 +590,7 @@ def _comparisons(chosen: list[str] | None) -> list[str]:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    from app.api.schemas import MAX_BATCH
     from app.bench.engine import IndexParams
     from app.bench.report import render
     from app.bench.runner import BenchOptions, run_bench
@@ -590,6 +602,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery("--queries must be at least 1")
     if args.http_workers < 1:
         raise InvalidQuery("--http-workers must be at least 1")
+    if args.mixed_requests < 0 or args.mixed_concurrency < 1:
+        raise InvalidQuery("--mixed-requests must be at least 0 and --mixed-concurrency at least 1")
+    if not 0 <= args.mixed_write_share <= 1:
+        raise InvalidQuery("--mixed-write-share must be between 0 and 1")
+    if not 1 <= args.mixed_batch <= MAX_BATCH:
+        raise InvalidQuery(f"--mixed-batch must be between 1 and {MAX_BATCH}")
     if not args.corpus.exists():
         raise InvalidQuery(f"{args.corpus}: no such corpus file")
     main_index = IndexParams(
@@ -619,6 +637,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         http_requests=args.http_requests,
         http_concurrency=args.http_concurrency or [8, 32],
         http_workers=args.http_workers,
+        mixed_requests=args.mixed_requests,
+        mixed_concurrency=args.mixed_concurrency,
+        mixed_write_share=args.mixed_write_share,
+        mixed_batch=args.mixed_batch,
         compare=_comparisons(args.compare),
     )
 

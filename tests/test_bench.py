@@ -43,8 +43,10 @@ def test_bench_cli_reports_every_section(
     out = tmp_path / "report.json"
     args = ["bench", str(SHARED_DATA / "zh_scale" / "corpus.jsonl"), "--limit-docs", "400", "--queries", "24"]
     args += ["--dim", "64", "--http-requests", "40", "--http-concurrency", "4", "--compare", "none"]
+    args += ["--mixed-requests", "60", "--mixed-concurrency", "4"]
     assert cli.main([*args, "--quiet", "--out", str(out)]) == 0
-    assert "keyword p50" in capsys.readouterr().out
+    render_text = capsys.readouterr().out
+    assert "keyword p50" in render_text
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["ingest"]["documents"] == 400 and report["ingest"]["database"]["docs_per_s"] > 0
     assert (
@@ -61,4 +63,21 @@ def test_bench_cli_reports_every_section(
     assert all(0 <= r["recall@10"] <= 1 for v in variants for r in v["by_ef"])
     http = report["http"]["keyword_c4"]
     assert http["requests"] == 40 and http["errors"] == 0 and http["rps"] > 0
+    # searches of every mode and upserts from this process against the service, at once
+    mixed = report["http"]["mixed"]
+    assert mixed["requests"] == 60 and mixed["errors"] == 0, mixed["error_kinds"]
+    assert {k: v["requests"] for k, v in mixed["by_kind"].items()} == {
+        "keyword": 16,
+        "semantic": 16,
+        "hybrid": 16,
+        "upsert": 12,
+    }
+    assert (
+        mixed["searches_alone"]["requests"] == 48 and mixed["search_latency_ratio_mixed_to_alone"]["p50"] > 0
+    )
+    after = mixed["after"]
+    assert after["consistent"] and after["documents_as_written"] == after["documents_expected"] == 24
+    assert after["removed"] == 24  # taken out again: the corpus is left as loaded
+    assert "HTTP mixed load: 60 requests" in render_text
     assert cli.main(["bench", "--limit-docs", "0"]) == 2
+    assert cli.main(["bench", "--mixed-write-share", "1.5"]) == 2

@@ -293,3 +293,32 @@ def semantic_recall(
             recall = float(np.mean([recall_at(f, t) for f, t in zip(found, truth, strict=True)]))
             out.append({"ef_search": ef, "recall@10": round(recall, 4), "latency_ms": latency_summary(ms)})
     return out
+
+
+def written_as_planned(pool: ConnectionPool, final: dict[str, str], prefix: str) -> dict[str, Any]:
+    """After a mixed load: does each id hold the text of its last upsert, with vectors, and do the BM25
+    statistics equal a recount? (Concurrent writes must neither lose nor mix anything.)"""
+    with pool.connection() as conn:
+        rows = conn.execute(query("documents_by_prefix"), {"prefix": prefix}).fetchall()
+        stats = conn.execute(query("statistics_recount")).fetchone()
+    assert stats is not None
+    n_docs, total_len, recount_docs, recount_len, drifted = stats
+    whole = sum(
+        1
+        for doc_id, body, has_embedding, passages in rows
+        if final.get(doc_id) == body and has_embedding and passages > 0
+    )
+    report = {
+        "documents_expected": len(final),
+        "documents_found": len(rows),
+        "documents_as_written": whole,
+        "statistics_match_recount": (n_docs, total_len) == (recount_docs, recount_len) and drifted == 0,
+    }
+    report["consistent"] = report["statistics_match_recount"] and len(final) == len(rows) == whole
+    return report
+
+
+def remove_documents(pool: ConnectionPool, ids: Iterable[str]) -> int:
+    """Delete documents by id (the bench takes out what its mixed load wrote); how many there were."""
+    with pool.connection() as conn:
+        return sum(store.delete_document(conn, doc_id) for doc_id in ids)

@@ -84,8 +84,32 @@ def render(report: dict[str, Any]) -> str:
         for mode, ratio in res.get("p50_ratio_ours_to_other", {}).items():
             lines.append(_row(f"{mode} p50 ours / {name}", ratio))
     for name, res in report.get("http", {}).items():
+        if name == "mixed":
+            continue
         lat = res["latency_ms"]
         ok = res["rps"] >= TARGETS["http_keyword_rps"] and res["errors"] == 0
         lines.append(_row(f"HTTP {name} req/s (errors {res['errors']})", res["rps"], ">= 200", ok))
         lines.append(_row(f"HTTP {name} p50 / p99 ms", f"{lat['p50']} / {lat['p99']}"))
+    if "mixed" in report.get("http", {}):
+        lines.extend(_mixed(report["http"]["mixed"]))
     return "\n".join(lines)
+
+
+def _mixed(res: dict[str, Any]) -> list[str]:
+    after = res["after"]
+    lines = [
+        f"HTTP mixed load: {res['requests']} requests, {res['concurrency']} in flight, "
+        f"{res['documents_written']} documents upserted, {res['rps']} req/s:",
+        _row("errors", res["errors"], "0", res["errors"] == 0),
+        _row("stored as written, statistics exact", after["consistent"], "true", after["consistent"]),
+    ]
+    for kind, k in res["by_kind"].items():
+        lat = k["latency_ms"]
+        lines.append(_row(f"  {kind} p50 / p99 ms ({k['requests']})", f"{lat['p50']} / {lat['p99']}"))
+    alone = res["searches_alone"]["latency_ms"]
+    if alone["n"]:
+        c = res["searches_alone"]["concurrency"]
+        lines.append(_row(f"  searches alone, {c} in flight, p50 / p99", f"{alone['p50']} / {alone['p99']}"))
+    ratio = res["search_latency_ratio_mixed_to_alone"]
+    lines.append(_row("  searches mixed / alone p50 / p99", f"{ratio.get('p50')} / {ratio.get('p99')}"))
+    return lines

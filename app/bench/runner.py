@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -17,7 +18,7 @@ import numpy as np
 from app.bench import engine
 from app.bench.engine import IndexParams, Progress
 from app.bench.queries import draw_queries
-from app.bench.synthetic import ClusteredVectors
+from app.bench.synthetic import ClusteredVectors, SyntheticEmbedder
 from app.config import Settings
 from app.db import open_pool, temporary_database, upgrade
 from app.embedding.base import Embedder
@@ -43,7 +44,11 @@ class BenchOptions:
     database_url: str | None = None
     http_requests: int = 0
     http_concurrency: list[int] = field(default_factory=lambda: [8, 32])
-    http_workers: int = 2  # `serve` worker processes for the HTTP load
+    http_workers: int = 2  # `serve` worker processes for the HTTP loads
+    mixed_requests: int = 0  # searches and upserts mixed (0: none)
+    mixed_concurrency: int = 16
+    mixed_write_share: float = 0.2
+    mixed_batch: int = 4  # documents per upsert
     compare: list[str] = field(default_factory=list)
 
 
@@ -86,19 +91,46 @@ def run_bench(
     return report
 
 
-def _http(options: BenchOptions, url: str, queries: list[str]) -> dict[str, Any]:
-    """Keyword-mode load over HTTP from this process against a service process (no model: keyword
-    mode needs none, and the load measures the engine and the web stack)."""
-    if options.http_requests < 1:
-        return {}
-    from app.bench.http_load import http_load, running_service
+def _service_model(options: BenchOptions, settings: Settings, model: Embedder) -> dict[str, str]:
+    """The service loads the model the corpus was loaded with: the synthetic stand-in, or the real one."""
+    if options.vectors == "synthetic":
+        return {"EMBEDDING_BACKEND": "synthetic", "EMBEDDING_MODEL": model.name}
+    return {"EMBEDDING_BACKEND": settings.embedding_backend, "EMBEDDING_MODEL": settings.embedding_model}
 
+
+def _http(
+    options: BenchOptions,
+    settings: Settings,
+    pool: Any,
+    url: str,
+    model: Embedder,
+    queries: list[str],
+    texts: list[str],
+) -> dict[str, Any]:
+    """Load over HTTP from this process against a service process: keyword searches alone at each
+    concurrency (the web stack and the keyword engine), then searches of every mode mixed with upserts,
+    after which what was written is checked and taken out again (the corpus is left as loaded)."""
+    if options.http_requests < 1 and options.mixed_requests < 1:
+        return {}
+    from app.bench import http_load as load
+
+    key = secrets.token_urlsafe(24)  # writes need a key whatever API_KEYS the environment holds
+    env = {"WORKERS": str(options.http_workers), "API_KEYS": key, **_service_model(options, settings, model)}
     out: dict[str, Any] = {}
-    env = {"EMBEDDING_MODEL": "/nonexistent/bench-keyword-only", "WORKERS": str(options.http_workers)}
-    with running_service(url, env) as base:
-        for c in options.http_concurrency:
-            out[f"keyword_c{c}"] = http_load(base, queries, "keyword", options.http_requests, c)
+    with load.running_service(url, env) as base:
+        for c in options.http_concurrency if options.http_requests > 0 else []:
+            out[f"keyword_c{c}"] = load.http_load(base, queries, "keyword", options.http_requests, c)
             out[f"keyword_c{c}"]["workers"] = options.http_workers
+        if options.mixed_requests > 0:
+            load.wait_for_model(base)
+            plan = load.mixed_calls(
+                queries, texts, options.mixed_requests, options.mixed_write_share, options.mixed_batch
+            )
+            mixed = load.mixed_load(base, plan, options.mixed_concurrency, {"X-API-Key": key})
+            mixed["workers"] = options.http_workers
+            mixed["after"] = engine.written_as_planned(pool, plan.final, load.MIXED_ID_PREFIX)
+            mixed["after"]["removed"] = engine.remove_documents(pool, plan.final)
+            out["mixed"] = mixed
     return out
 
 
@@ -114,12 +146,8 @@ def _run(
 
     vectors = ClusteredVectors(options.dim) if options.vectors == "synthetic" else None
     if vectors is not None:
-
-        class _Named:
-            name = f"synthetic-clustered-{options.dim}"
-            dim = options.dim
-
-        model: Any = _Named()
+        # recorded as the model, so the HTTP service can load it (EMBEDDING_BACKEND=synthetic) for writes
+        model: Embedder = SyntheticEmbedder(options.dim)
     else:
         assert embedder is not None
         model = embedder
@@ -179,7 +207,8 @@ def _run(
     }
     truth = engine.exact_top10(pool, qvecs, progress)
     recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
-    http = _http(options, url, [q.text for q in queries])
+    texts = [a.doc.body for a in sample[:5000]]
+    http = _http(options, settings, pool, url, model, [q.text for q in queries], texts)
     compare: dict[str, Any] = {}
     if keep is not None:
         ids, texts, doc_vecs = [k[0] for k in keep], [k[1] for k in keep], np.stack([k[2] for k in keep])

@@ -7,6 +7,8 @@ centres and lies at a random offset from it; a query is another point near a cen
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from app.embedding.base import Vectors, l2_normalize
@@ -33,3 +35,43 @@ class ClusteredVectors:
     def queries(self, count: int, seed: int = 11) -> Vectors:
         rng = np.random.default_rng([self.seed, seed])
         return self._around(rng.integers(0, len(self.centres), count), rng)
+
+    def for_keys(self, keys: list[int]) -> Vectors:
+        """One vector per key, the same for the same key: near centre `key mod clusters`."""
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = [self._around(np.array([k % len(self.centres)]), np.random.default_rng(k)) for k in keys]
+        return np.concatenate(rows)
+
+
+SYNTHETIC_PREFIX = "synthetic-clustered-"
+
+
+class SyntheticEmbedder:
+    """Text -> a clustered vector picked by a hash of the text: no semantics and almost no CPU.
+
+    The bench loads its corpus with synthetic vectors and records this model's name; its HTTP service
+    loads this embedder (`EMBEDDING_BACKEND=synthetic`) so that writes and vector searches under load
+    measure the engine and the web stack, not a model. Never for real data: similar texts get unrelated
+    vectors.
+    """
+
+    def __init__(self, dim: int) -> None:
+        self.name = f"{SYNTHETIC_PREFIX}{dim}"
+        self.dim = dim
+        self._vectors = ClusteredVectors(dim)
+
+    @classmethod
+    def from_name(cls, name: str) -> SyntheticEmbedder:
+        """`synthetic-clustered-<dim>`, the name the bench records; ValueError for anything else."""
+        dim = name.removeprefix(SYNTHETIC_PREFIX)
+        if not name.startswith(SYNTHETIC_PREFIX) or not dim.isdigit() or not 1 <= int(dim) <= 16_000:
+            raise ValueError(f"a synthetic model is named {SYNTHETIC_PREFIX}<dimension>, not {name!r}")
+        return cls(int(dim))
+
+    def encode(self, texts: list[str]) -> Vectors:
+        keys = [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest() for t in texts]
+        return self._vectors.for_keys([int.from_bytes(k, "little") for k in keys])
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        return self.encode(texts)
