@@ -5,6 +5,7 @@ JSON through the filter parser, and both through a real search, end in a result 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from typing import Any
 
@@ -17,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from app.config import Settings
 from app.embedding.loader import ModelHolder
 from app.errors import EmptyQuery, InvalidQuery
+from app.ingest.documents import clean_json, clean_text
 from app.search import Mode, SearchRequest, SearchService
 from app.search.filters import normalize_filters, parse_filters_json
 from app.text import query_terms
@@ -59,6 +61,19 @@ def test_analyzer_takes_any_text(text: str) -> None:
         assert term and "\x00" not in term and term == term.strip()
     for tok in document_tokens(text):
         assert tok.term and tok.position >= 1
+
+
+@FUZZ
+@given(TEXT, JSON)
+def test_document_fields_are_made_storable(text: str, value: Any) -> None:
+    """What a document keeps of any text or JSON encodes as UTF-8 and holds no NUL: Postgres takes it."""
+    cleaned = clean_text(text)
+    assert "\x00" not in cleaned
+    cleaned.encode("utf-8")  # raises on a lone surrogate
+    assert clean_text(cleaned) == cleaned and len(cleaned) == len(text) - text.count("\x00")
+    stored = json.dumps(clean_json({text: [value, text]}), ensure_ascii=False, allow_nan=True)
+    assert "\\u0000" not in stored
+    stored.encode("utf-8")
 
 
 @FUZZ

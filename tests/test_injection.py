@@ -133,3 +133,36 @@ def test_nul_characters_are_refused_or_dropped(
             assert c.get(path).status_code in (404, 422), path
         assert c.delete("/documents/a%00b").status_code in (404, 422)
         assert c.get("/search", params={"q": "北京\x00", "filters": '{"k\\u0000": "v"}'}).status_code < 500
+
+
+def test_lone_surrogates_and_unknown_fields_answer_4xx(
+    pool: ConnectionPool, settings: Settings, tiny_m3: Embedder
+) -> None:
+    """A JSON body may carry a lone surrogate (`\\ud800`), which UTF-8 cannot: such text is refused with
+    a 422 that echoes it back as the same escape, or, in a document's free-form fields, becomes U+FFFD
+    (as from a file). A misspelt body field is refused, not ignored. (Found attacking a running build:
+    these were 500s.)"""
+    as_json = {"content-type": "application/json"}
+    with TestClient(
+        create_app(settings, pool=pool, models=ModelHolder.ready(tiny_m3)), client=LOCAL_CLIENT
+    ) as c:
+        for path, raw in [
+            ("/search", '{"q": "\\ud800北京"}'),
+            ("/search", '{"q": "北京", "mode": "keyword", "filters": {"\\ud800": "\\udc00"}}'),
+            ("/search", '{"q": "北京", "filters": {"k": {"any": ["\\udfff"]}}}'),
+            ("/similar", '{"text": "\\ud800北京"}'),
+            ("/documents", '{"documents": [{"id": "\\ud800", "text": "x"}]}'),
+        ]:
+            r = c.post(path, content=raw, headers=as_json)
+            assert r.status_code == 422 and "detail" in r.json(), (path, raw, r.text)
+        doc = '{"id": "s", "title": "北\\udfff", "url": "\\udfff", "metadata": {"\\ud800": ["\\udc00"]}}'
+        r = c.post("/documents", content='{"documents": [' + doc + "]}", headers=as_json)
+        assert r.status_code == 200, r.text
+        got = c.get("/documents/s").json()
+        assert (got["title"], got["url"], got["metadata"]) == ("北\ufffd", "\ufffd", {"\ufffd": ["\ufffd"]})
+
+        r = c.post("/search", json={"q": "北京", "filter": {"k": "v"}})
+        assert r.status_code == 422 and r.json()["detail"][0]["type"] == "extra_forbidden"
+        unknown = {"id": "x", "text": "北京", "category": "c"}
+        assert c.post("/documents", json={"documents": [unknown]}).status_code == 422
+        assert c.post("/similar", json={"text": "北京", "k": 3}).status_code == 422

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +20,7 @@ from app import __version__, store
 from app.api import metrics
 from app.api.deps import AppState
 from app.api.limits import ContentLengthLimit
+from app.api.responses import SafeJSONResponse
 from app.api.routes import analyze, documents, health, page, search, similar
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
@@ -98,6 +101,7 @@ def create_app(
             release_embedded()
 
     app = FastAPI(
+        default_response_class=SafeJSONResponse,
         title="hybrid-search",
         version=__version__,
         description="Hybrid keyword (BM25) + semantic (dense vectors) search on PostgreSQL, fused with RRF.",
@@ -135,29 +139,44 @@ def create_app(
     async def domain_error(request: Request, exc: Exception) -> JSONResponse:
         for kind, code in ERROR_STATUS.items():
             if isinstance(exc, kind):
-                return JSONResponse({"detail": str(exc)}, status_code=code, headers=NO_STORE)
+                return SafeJSONResponse({"detail": str(exc)}, status_code=code, headers=NO_STORE)
         log.error("unmapped domain error on %s: %s", request.url.path, exc)
-        return JSONResponse({"detail": str(exc)}, status_code=400, headers=NO_STORE)
+        return SafeJSONResponse({"detail": str(exc)}, status_code=400, headers=NO_STORE)
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, psycopg.errors.QueryCanceled):
-            return JSONResponse(
+            return SafeJSONResponse(
                 {"detail": "the request took too long and was cancelled"}, status_code=503, headers=NO_STORE
             )
         log.warning("database unavailable on %s: %s", request.url.path, exc)
-        return JSONResponse(
+        return SafeJSONResponse(
             {"detail": "the database is unavailable; try again shortly"}, status_code=503, headers=NO_STORE
         )
 
     async def data_error(request: Request, exc: Exception) -> JSONResponse:
         # A value the database cannot take (class 22: e.g. a NUL character in a path): the request's fault.
         log.info("data error on %s: %s", request.url.path, exc)
-        return JSONResponse(
+        return SafeJSONResponse(
             {"detail": "the request holds a value the database cannot store or compare (e.g. a NUL)"},
             status_code=422,
             headers=NO_STORE,
         )
 
+    async def invalid_unicode(request: Request, exc: Exception) -> JSONResponse:
+        # A lone surrogate (a JSON \ud800 escape) in a free-form field: not text UTF-8 can carry.
+        return SafeJSONResponse(
+            {"detail": "the request holds text that is not valid Unicode (a lone surrogate, as \\ud800)"},
+            status_code=422,
+            headers=NO_STORE,
+        )
+
+    async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's own handler, but its answer echoes the input, which may not be encodable as is.
+        assert isinstance(exc, RequestValidationError)
+        return SafeJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422, headers=NO_STORE)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(UnicodeEncodeError, invalid_unicode)
     app.add_exception_handler(psycopg.DataError, data_error)
     app.add_exception_handler(HybridSearchError, domain_error)
     app.add_exception_handler(PoolTimeout, database_error)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.search.service import MAX_RRF_K, Fusion, Mode
 
 MAX_BATCH = 1000
 
 
-class SearchBody(BaseModel):
+class RequestBody(BaseModel):
+    """A request body: an unknown field is refused (422), not ignored, so a misspelt one (`filter` for
+    `filters`) does not silently give unfiltered results."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchBody(RequestBody):
     q: str = Field(min_length=1, description="The query text (Chinese, English or mixed).")
     mode: Mode = Mode.hybrid
     limit: int = Field(default=10, ge=1, description="Hits per page.")
@@ -85,7 +92,7 @@ class SearchOut(BaseModel):
     timings_ms: dict[str, float]
 
 
-class SimilarBody(BaseModel):
+class SimilarBody(RequestBody):
     text: str = Field(min_length=1, description="A word, phrase or paragraph to find neighbours of.")
     limit: int = Field(default=10, ge=1)
     filters: dict[str, Any] | None = Field(default=None, description="Metadata filters, as in /search.")
@@ -107,7 +114,7 @@ class SimilarOut(BaseModel):
     hits: list[SimilarHitOut]
 
 
-class DocumentIn(BaseModel):
+class DocumentIn(RequestBody):
     id: str = Field(min_length=1, max_length=512)
     title: str = ""
     text: str = ""
@@ -115,7 +122,7 @@ class DocumentIn(BaseModel):
     metadata: dict[str, Any] = {}
 
 
-class DocumentsIn(BaseModel):
+class DocumentsIn(RequestBody):
     documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from app.errors import InvalidDocument
 from app.text import Token, analyzer, document_tokens, term_frequencies, tsvector_literal
 
 MAX_ID_CHARS = 512
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,10 @@ def analyze(doc: Document) -> AnalyzedDocument:
 
 
 def clean_text(value: str) -> str:
-    """Postgres text cannot hold NUL; everything else is kept as given."""
-    return value.replace("\x00", "")
+    """Postgres text cannot hold NUL, and UTF-8 cannot carry a lone surrogate (a JSON `\ud800` escape
+    alone): NUL is dropped, a lone surrogate becomes U+FFFD as a lenient UTF-8 decoder would make it;
+    everything else is kept as given."""
+    return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
 
 
 def _pick(record: dict[str, Any], explicit: str | None, names: tuple[str, ...]) -> str | None:
@@ -133,7 +137,7 @@ def document_from_record(record: Any, fields: FieldMap, fallback_id: str | None 
 
 
 def clean_json(value: Any) -> Any:
-    """jsonb refuses NUL characters anywhere, keys included."""
+    """jsonb refuses NUL characters and lone surrogates anywhere, keys included (see clean_text)."""
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, dict):
