@@ -354,23 +354,32 @@ def cmd_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     from app.api.main import model_holder
     from app.db import open_pool
     from app.errors import ModelUnavailable
+    from app.search.terms import bounded_terms
     from app.sqlparams import psql_script
     from app.text import query_terms
 
     terms = query_terms(args.query)
-    if not terms and args.no_vector:
-        raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
+    over_cap = len(set(terms)) > settings.max_query_terms  # /search keeps the strongest terms only
+    pool = (
+        open_pool(_database_url(settings), settings, min_size=1) if over_cap or not args.no_vector else None
+    )
     vector, note = None, None
-    if not args.no_vector:
-        pool = open_pool(_database_url(settings), settings, min_size=1)
-        try:
-            models = model_holder(settings, pool)
-            models.load()
-            vector = models.get().encode_queries([args.query])[0]
-        except ModelUnavailable as exc:
-            note = f"no query vector (keyword statements only): {exc}"
-            print(f"warning: {note}", file=sys.stderr)
-        finally:
+    try:
+        if pool is not None and over_cap:
+            with pool.connection() as conn:
+                terms = bounded_terms(conn, terms, settings.max_query_terms)
+        if not terms and args.no_vector:
+            raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
+        if pool is not None and not args.no_vector:
+            try:
+                models = model_holder(settings, pool)
+                models.load()
+                vector = models.get().encode_queries([args.query])[0]
+            except ModelUnavailable as exc:
+                note = f"no query vector (keyword statements only): {exc}"
+                print(f"warning: {note}", file=sys.stderr)
+    finally:
+        if pool is not None:
             pool.close()
     if args.json:
         emb = None if vector is None else [float(x) for x in vector]

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Semantic search is exact (no index) when the corpus, or a filter, leaves at most this many documents.
     exact_search_below: int = Field(default=2000, ge=0)
     max_query_chars: int = Field(default=1000, ge=1)
+    # BM25 uses at most this many distinct query terms, the most informative (a pasted paragraph of
+    # common words would otherwise read hundreds of long posting lists: seconds of database time).
+    max_query_terms: int = Field(default=32, ge=1, le=1000)
     max_limit: int = Field(default=100, ge=1)
     max_offset: int = Field(default=1000, ge=0)
     # Request bodies larger than this are refused with 413 before they are read whole.

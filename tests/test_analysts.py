@@ -183,6 +183,14 @@ def test_sql_params_run_in_psql(
         data["terms"] == service.search(SearchRequest(query, Mode.keyword)).terms
         and len(data["embedding"]) == 32
     )
+    # a query over MAX_QUERY_TERMS: the same strongest terms as /search
+    long = " ".join(["北京", "上海", "的", "了", "是", "和", "在", "有"] * 2) + " " + query
+    capped = settings.model_copy(update={"max_query_terms": 3})
+    monkeypatch.setattr(cli, "get_settings", lambda: capped)
+    assert cli.main(["sql-params", long, "--json", "--no-vector"]) == 0
+    printed = json.loads(capsys.readouterr().out)["terms"]
+    used = SearchService(loaded, ModelHolder.ready(tiny_m3), capped).search(SearchRequest(long, Mode.keyword))
+    assert printed == used.terms and len(set(printed)) == 3
     # without a model: tokens only, keyword statements, a warning; exit 0
     monkeypatch.setattr(cli, "get_settings", lambda: settings.model_copy(update={"embedding_model": "/nope"}))
     assert cli.main(["sql-params", "北京"]) == 0

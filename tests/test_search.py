@@ -14,6 +14,7 @@ from app.ingest.documents import FieldMap
 from app.ingest.pipeline import ingest
 from app.ingest.readers import read_records
 from app.search import Mode, SearchRequest, SearchService
+from app.search.terms import strongest_terms
 from tests.conftest import SHARED_DATA
 
 
@@ -130,3 +131,31 @@ def test_a_different_model_is_refused(bikes: ConnectionPool, tiny_m3: Embedder) 
         with pytest.raises(ModelMismatch, match="384-d vectors"):
             store.register_model(conn, tiny_m3)
         assert store.model_mismatch(conn, tiny_m3.name, tiny_m3.dim)
+
+
+def test_strongest_terms_keep_the_most_informative() -> None:
+    df = {"the": 900, "bike": 50, "kids": 5, "rare": 1}
+    terms = ["the", "bike", "nowhere", "kids", "the", "rare"]
+    assert strongest_terms(terms, df, 1000, cap=10) == terms  # under the cap: as given
+    assert strongest_terms(terms, df, 1000, cap=2) == ["kids", "rare"]  # highest idf; repeats kept below
+    assert strongest_terms(terms, df, 1000, cap=4) == [
+        "the",
+        "bike",
+        "kids",
+        "the",
+        "rare",
+    ]  # unknown first out
+    assert strongest_terms(["a", "b", "c"], {}, 0, cap=2) == ["a", "b"]  # none known: the query's order
+    # a repeated common term can outweigh a single rarer one (qtf * idf)
+    assert strongest_terms(["x"] * 8 + ["y"], {"x": 300, "y": 200}, 1000, cap=1) == ["x"] * 8
+
+
+def test_long_queries_are_scored_by_their_strongest_terms(bikes: ConnectionPool, minilm: Embedder) -> None:
+    settings = Settings(max_query_terms=4)
+    service = SearchService(bikes, ModelHolder.ready(minilm), settings)
+    filler = " ".join(f"zzfiller{i}" for i in range(20))  # in no document: weigh nothing
+    long = service.search(SearchRequest(f"{filler} bike kids", Mode.keyword, limit=3))
+    # the two known terms kept, the rest of the cap filled with unknown ones in the query's order
+    assert long.terms == ["zzfiller0", "zzfiller1", "bike", "kid"]
+    short = service.search(SearchRequest("bike kids", Mode.keyword, limit=3))
+    assert [h.id for h in long.hits] == [h.id for h in short.hits]

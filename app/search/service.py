@@ -28,6 +28,7 @@ from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
+from app.search.terms import bounded_terms
 from app.store import MODEL_MISMATCH_SQLSTATE
 from app.text import query_terms
 
@@ -155,6 +156,9 @@ class SearchService:
         filters = normalize_filters(req.filters)
         started = time.perf_counter()
         terms = query_terms(req.q)
+        if len(set(terms)) > self.settings.max_query_terms:
+            with self.reads.connection() as conn:
+                terms = bounded_terms(conn, terms, self.settings.max_query_terms)
         timings: dict[str, float] = {"tokenize": _ms(started)}
         result = SearchResult(req.q, req.mode, terms, req.limit, req.offset, [], timings_ms=timings)
         dense_needed = req.mode in (Mode.semantic, Mode.hybrid)
