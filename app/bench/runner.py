@@ -207,8 +207,8 @@ def _run(
     }
     truth = engine.exact_top10(pool, qvecs, progress)
     recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
-    texts = [a.doc.body for a in sample[:5000]]
-    http = _http(options, settings, pool, url, model, [q.text for q in queries], texts)
+    bodies = [a.doc.body for a in sample[:5000]]  # the mixed load's upserts reuse corpus texts
+    http = _http(options, settings, pool, url, model, [q.text for q in queries], bodies)
     compare: dict[str, Any] = {}
     if keep is not None:
         ids, texts, doc_vecs = [k[0] for k in keep], [k[1] for k in keep], np.stack([k[2] for k in keep])
