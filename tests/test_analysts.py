@@ -223,7 +223,7 @@ def test_stats_and_reindex_while_searching(
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["documents"] == 12 and stats["bm25_n_docs"] == 12 and stats["revision"] == "0008"
+    assert stats["documents"] == 12 and stats["bm25_n_docs"] == 12 and stats["revision"] == "0009"
     assert stats["model"]["dim"] == 32 and stats["last_ingest"]
     relations = {r["name"]: r for r in stats["relations"]}
     assert relations["search.passages_embedding_hnsw"]["method"] == "hnsw"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -32,6 +33,13 @@ def test_normalize_filters_forms() -> None:
             "url": {"exists": True},
         }
     )
+    assert f is not None
+    # the conditions also travel compiled (sql/0009): names and values only as variables, never in the text
+    path, variables = f.pop("jsonpath"), f.pop("vars")
+    assert path.startswith("strict ") and f.pop("rowwise") is True  # a date range: sifted, then checked
+    assert not any(word in path for word in ("Kids", "Road", "price", "released", "url", "2024"))
+    assert variables["c0p0"] == "type" and variables["c0string"] == ["Kids bikes", "Road Bikes"]
+    assert variables["c1gte"] == 100 and variables["c1lt"] == 500.5
     assert f == {
         "contains": {"brand": "Velorim", "specs": {"material": "alloy"}},
         "conditions": [
@@ -136,3 +144,59 @@ def test_date_ranges(pool: ConnectionPool, tiny_m3: Embedder, settings: Settings
     assert [h.id for h in res.hits] == ["b"]
     res = service.search(SearchRequest("新闻", Mode.semantic, filters={"published": {"lt": "2024-01-01"}}))
     assert [h.id for h in res.hits] == ["a"]
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    r = rng.random()
+    if depth < 2 and r < 0.2:
+        return {k: _random_value(rng, depth + 1) for k in rng.sample(PARITY_KEYS, rng.randint(0, 3))}
+    if depth < 2 and r < 0.35:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return rng.choice(PARITY_SCALARS)
+
+
+PARITY_KEYS = ["a", "b", "c", "0", "键", "a b", 'q"uote', "$x"]
+PARITY_SCALARS: list[Any] = [None, True, False, 0, 1, 1.0, 2.5, -3, 10**20, "x", "", "1", "2024-01-01"]
+PARITY_SCALARS += ["2023-12-31T23:00:00Z", "2024-05-01T08:00:00+08:00"]
+
+
+def _random_filter(rng: random.Random) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for _ in range(rng.randint(1, 3)):
+        key = ".".join(
+            rng.choice(["a", "b", "c", "键", "a b", 'q"uote', "$x"]) for _ in range(rng.randint(1, 2))
+        )
+        op = rng.choice(["exists", "any", "range"])
+        if op == "exists":
+            out[key] = {"exists": True}
+        elif op == "any":
+            out[key] = {"any": [rng.choice(PARITY_SCALARS) for _ in range(rng.randint(1, 4))]}
+        else:
+            bounds = rng.sample(["gte", "gt", "lte", "lt"], rng.randint(1, 2))
+            dates = rng.random() < 0.3  # sifted by the jsonpath, decided row by row
+            values = ["2023-06-01", "2024-01-01T00:00:00+08:00"] if dates else [0, 1, 2.5, -3, 10**20, 0.5]
+            out[key] = {b: rng.choice(values) for b in bounds}
+    return out
+
+
+def test_compiled_filters_mean_what_the_row_by_row_check_means(pool: ConnectionPool) -> None:
+    """The jsonpath a filter compiles to (sql/0009) accepts exactly the metadata the row-by-row check
+    accepts: random metadata (nested objects, arrays, nulls, 1 vs 1.0, big numbers, odd keys) against
+    random exists / any / range filters, with field names that would break a path built as text."""
+    rng = random.Random(7)
+    compiled = 0
+    with pool.connection() as conn:
+        for _ in range(3000):
+            metadata = {k: _random_value(rng) for k in rng.sample(PARITY_KEYS, rng.randint(0, 5))}
+            f = normalize_filters(_random_filter(rng))
+            assert f is not None and "conditions" in f
+            compiled += "jsonpath" in f
+            rowwise = {k: v for k, v in f.items() if k not in ("jsonpath", "vars", "rowwise")}
+            slow, fast = conn.execute(
+                "SELECT search.conditions_hold_rowwise(%s, %s), search.conditions_hold(%s, %s)",
+                [Jsonb(metadata), Jsonb(rowwise), Jsonb(metadata), Jsonb(f)],
+            ).fetchone()  # type: ignore[misc]
+            assert slow == fast, (metadata, f)
+    assert compiled == 3000
+    digits = normalize_filters({"tags.0": {"exists": True}})
+    assert digits is not None and "jsonpath" not in digits  # so do array indexes

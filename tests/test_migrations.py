@@ -45,7 +45,7 @@ def test_downgrade_base_then_upgrade_head_with_data(
     with psycopg.connect(psycopg_url(db_url)) as conn:
         assert conn.execute("SELECT count(*) FROM documents").fetchone() == (0,)
         assert conn.execute("SELECT n_docs, total_len FROM search.corpus_stats").fetchone() == (0, 0)
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0008",)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0009",)
 
 
 def test_upgrade_from_0001_keeps_vectors_searchable(db_url: str) -> None:

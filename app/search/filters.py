@@ -126,4 +126,81 @@ def normalize_filters(filters: dict[str, Any] | None) -> dict[str, Any] | None:
         out["contains"] = contains
     if conditions:
         out["conditions"] = conditions
+        compiled = compile_conditions(conditions)
+        if compiled is not None:
+            out["jsonpath"], out["vars"], exact = compiled
+            if not exact:
+                out["rowwise"] = True  # the jsonpath only sifts; the row-by-row check decides
     return out
+
+
+_COMPARISONS = (("gte", ">="), ("gt", ">"), ("lte", "<="), ("lt", "<"))
+
+
+def _value_at(i: int, path: list[str], variables: dict[str, Any]) -> str:
+    """jsonpath to the value at `path`, object members only (as jsonb_extract_path on objects); the
+    field names travel as variables, never in the path's text."""
+    steps = []
+    for j, part in enumerate(path):
+        variables[f"c{i}p{j}"] = part
+        steps.append(f".keyvalue() ? (@.key == $c{i}p{j}).value")
+    return "$" + "".join(steps)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, int | float) else "string"
+
+
+def _one_of(i: int, values: list[Any], variables: dict[str, Any]) -> str:
+    """A predicate on @: it equals one of `values` (compared within its own JSON type only: in strict
+    mode comparing a string with a number is an error, which would spoil the whole comparison)."""
+    alternatives = []
+    for name in ("string", "number", "boolean"):
+        typed = [v for v in values if _json_type(v) == name]
+        if typed:
+            variables[f"c{i}{name}"] = typed
+            alternatives.append(f'(@.type() == "{name}" && @ == $c{i}{name}[*])')
+    if any(v is None for v in values):
+        alternatives.append("@ == null")
+    return " || ".join(alternatives)
+
+
+def compile_conditions(conditions: list[dict[str, Any]]) -> tuple[str, dict[str, Any], bool] | None:
+    """The conditions as one strict jsonpath predicate, its variables, and whether it is exact.
+
+    Exact, it means what search.conditions_hold_rowwise means (sql/0009_search.sql): `exists` a value
+    that is not null; `in` the value, or an element of an array value, equal to one of the values; a
+    numeric `range` on a number. A date range (the SQL parses dates its own way) compiles to "a string
+    is there": a necessary condition, so the row-by-row check still decides, but only for documents
+    that pass it (not exact). None for path parts of digits, which index arrays in SQL."""
+    parts: list[str] = []
+    variables: dict[str, Any] = {}
+    exact = True
+    for i, c in enumerate(conditions):
+        if any(p.isdigit() for p in c["path"]):
+            return None
+        at = _value_at(i, c["path"], variables)
+        if c["op"] == "exists":
+            parts.append(f"exists({at} ? (@ != null))")
+        elif c["op"] == "range" and c.get("type") == "date":
+            parts.append(f'exists({at} ? (@.type() == "string"))')
+            exact = False
+        elif c["op"] == "range":
+            tests = ['@.type() == "number"']
+            for op, symbol in _COMPARISONS:
+                if op in c:
+                    variables[f"c{i}{op}"] = c[op]
+                    tests.append(f"@ {symbol} $c{i}{op}")
+            parts.append(f"exists({at} ? ({' && '.join(tests)}))")
+        elif c["op"] == "in":
+            one_of = _one_of(i, c["values"], variables)
+            scalar = f'exists({at} ? (@.type() != "array" && ({one_of})))'
+            element = f'exists({at} ? (@.type() == "array")[*] ? ({one_of}))'
+            parts.append(f"({scalar} || {element})")
+        else:
+            return None
+    return "strict " + " && ".join(parts), variables, exact
