@@ -147,6 +147,11 @@ def _value_at(i: int, path: list[str], variables: dict[str, Any]) -> str:
     return "$" + "".join(steps)
 
 
+def _may_index_an_array(part: str) -> bool:
+    """Could PostgreSQL read this path part as an array index (strtol: spaces, a sign, digits)?"""
+    return part.strip().lstrip("+-").isdigit()
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -176,12 +181,12 @@ def compile_conditions(conditions: list[dict[str, Any]]) -> tuple[str, dict[str,
     that is not null; `in` the value, or an element of an array value, equal to one of the values; a
     numeric `range` on a number. A date range (the SQL parses dates its own way) compiles to "a string
     is there": a necessary condition, so the row-by-row check still decides, but only for documents
-    that pass it (not exact). None for path parts of digits, which index arrays in SQL."""
+    that pass it (not exact). None for path parts that may be numbers, which index arrays in SQL."""
     parts: list[str] = []
     variables: dict[str, Any] = {}
     exact = True
     for i, c in enumerate(conditions):
-        if any(p.isdigit() for p in c["path"]):
+        if any(_may_index_an_array(p) for p in c["path"]):
             return None
         at = _value_at(i, c["path"], variables)
         if c["op"] == "exists":
