@@ -6,22 +6,15 @@
 -- and values are only ever jsonpath variables, in `vars`) with the same meaning as the row-by-row
 -- check, which stays for what it does not express alike: date ranges (there the jsonpath only sifts
 -- out documents without a string at the path, and `rowwise` says the row-by-row check decides), path
--- parts that are digits (which index arrays), and filters written by hand without `jsonpath`.
+-- parts that may be numbers (which index arrays), and filters written by hand without `jsonpath`.
 
-CREATE OR REPLACE FUNCTION search.conditions_hold_rowwise(metadata jsonb, filter jsonb)
-RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT filter IS NULL OR NOT EXISTS (
-    SELECT 1
-    FROM jsonb_array_elements(coalesce(filter->'conditions', '[]'::jsonb)) AS c
-    WHERE NOT search.condition_holds(
-      jsonb_extract_path(metadata, VARIADIC ARRAY(SELECT jsonb_array_elements_text(c->'path'))), c)
-  )
-$$;
+-- The row-by-row check keeps its body (sql/0002) under a new name.
+ALTER FUNCTION search.conditions_hold(jsonb, jsonb) RENAME TO conditions_hold_rowwise;
 COMMENT ON FUNCTION search.conditions_hold_rowwise(jsonb, jsonb) IS
     'do all of a filter''s conditions hold for a document''s metadata? one condition at a time';
 
 -- No sub-select here, so PostgreSQL inlines it into the search statements.
-CREATE OR REPLACE FUNCTION search.conditions_hold(metadata jsonb, filter jsonb)
+CREATE FUNCTION search.conditions_hold(metadata jsonb, filter jsonb)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN filter IS NULL OR filter->'conditions' IS NULL THEN true

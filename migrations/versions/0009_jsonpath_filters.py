@@ -18,16 +18,9 @@ branch_labels = None
 depends_on = None
 
 DOWNGRADE = """
-CREATE OR REPLACE FUNCTION search.conditions_hold(metadata jsonb, filter jsonb)
-RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT filter IS NULL OR NOT EXISTS (
-    SELECT 1
-    FROM jsonb_array_elements(coalesce(filter->'conditions', '[]'::jsonb)) AS c
-    WHERE NOT search.condition_holds(
-      jsonb_extract_path(metadata, VARIADIC ARRAY(SELECT jsonb_array_elements_text(c->'path'))), c)
-  )
-$$;
-DROP FUNCTION search.conditions_hold_rowwise(jsonb, jsonb);
+DROP FUNCTION search.conditions_hold(jsonb, jsonb);
+ALTER FUNCTION search.conditions_hold_rowwise(jsonb, jsonb) RENAME TO conditions_hold;
+COMMENT ON FUNCTION search.conditions_hold(jsonb, jsonb) IS NULL;
 """
 
 
