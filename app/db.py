@@ -18,6 +18,7 @@ from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from app.config import Settings
+from app.errors import DatabaseUnavailable, HybridSearchError, InvalidQuery, ModelMismatch
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,27 @@ def execute_script(sa_connection: Any, sql: str) -> None:
     sa_connection.connection.driver_connection.execute(sql)
 
 
+# SQLSTATEs the schema's functions raise on purpose (RAISE ... USING ERRCODE), as domain errors.
+SQLSTATE_ERRORS: dict[str, type[HybridSearchError]] = {
+    "HS001": ModelMismatch,  # vectors from another model than the recorded one (register, write, search)
+    "HS002": InvalidQuery,  # a model registration with impossible parameters (dimension, storage)
+    "HS003": InvalidQuery,  # a reembed step that cannot run now (nothing to switch to, nothing to swap)
+}
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn the database's own refusals (SQLSTATE_ERRORS) into domain errors, here and only here; any
+    other driver error passes through."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        kind = SQLSTATE_ERRORS.get(exc.sqlstate or "")
+        if kind is None:
+            raise
+        raise kind(exc.diag.message_primary or str(exc)) from exc
+
+
 def _configure(conn: psycopg.Connection[Any]) -> None:
     register_vector(conn)
 
@@ -121,8 +143,34 @@ def _connection_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
-def open_pool(url: str, settings: Settings, *, min_size: int | None = None) -> ConnectionPool:
-    """A psycopg pool whose connections know the `vector` type and carry a statement timeout."""
+def describe_url(url: str) -> str:
+    """Where a URL points, without its password: `user@host:port/dbname` (or the socket folder)."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(psycopg_url(url))
+    except psycopg.ProgrammingError:
+        return "(an unreadable DATABASE_URL)"
+    host = str(info.get("host") or "localhost")
+    port = f":{info['port']}" if info.get("port") else ""
+    user = f"{info['user']}@" if info.get("user") else ""
+    return f"{user}{host}{port}/{info.get('dbname') or ''}"
+
+
+def check_reachable(url: str, timeout_s: float) -> None:
+    """One connection attempt bounded by `timeout_s` (DB_POOL_TIMEOUT_S): DatabaseUnavailable with the
+    reason, in one line, rather than a pool's retries and a traceback."""
+    try:
+        with psycopg.connect(psycopg_url(url), connect_timeout=max(1, round(timeout_s))):
+            pass
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DatabaseUnavailable(f"cannot reach the database at {describe_url(url)}: {reason}") from exc
+
+
+def open_pool(
+    url: str, settings: Settings, *, min_size: int | None = None, wait_s: float = 30.0
+) -> ConnectionPool:
+    """A psycopg pool whose connections know the `vector` type and carry a statement timeout; it waits
+    up to `wait_s` for its first connections."""
     pool = ConnectionPool(
         psycopg_url(url),
         min_size=settings.db_pool_min if min_size is None else min_size,
@@ -133,7 +181,13 @@ def open_pool(url: str, settings: Settings, *, min_size: int | None = None) -> C
         open=False,
         name="hybrid-search",
     )
-    pool.open(wait=True, timeout=30)
+    try:
+        pool.open(wait=True, timeout=wait_s)
+    except PoolTimeout as exc:
+        pool.close()
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {describe_url(url)}: no connection within {wait_s:g} s"
+        ) from exc
     return pool
 
 
@@ -144,6 +198,20 @@ def alembic_config(url: str) -> Any:
     cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     return cfg
+
+
+def revisions(url: str) -> tuple[str | None, str]:
+    """The database's alembic revision (None: never migrated) and the head revision of this code."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert head is not None
+    with psycopg.connect(psycopg_url(url)) as conn:
+        exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return None, head
+        row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+    return (str(row[0]) if row else None), head
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -33,3 +33,7 @@ class ModelMismatch(HybridSearchError):
 
 class DatabaseUnavailable(HybridSearchError):
     """The database cannot be reached."""
+
+
+class SchemaOutdated(HybridSearchError):
+    """The database's schema is not at the revision this code needs (and was not to be migrated)."""

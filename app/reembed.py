@@ -22,14 +22,11 @@ import psycopg
 from pgvector import HalfVector, SparseVector
 from psycopg_pool import ConnectionPool
 
-from app.db import query
+from app.db import domain_errors, query
 from app.embedding.base import Embedder
-from app.errors import InvalidQuery
 from app.ingest.documents import Document
 from app.ingest.pipeline import EmbedPlan, embed_passages
 from app.store import lock_for_write, recorded_index
-
-REEMBED_REFUSED = "HS003"  # nothing to switch to, or nothing to swap (sql/0008_search.sql)
 
 
 @dataclass
@@ -95,20 +92,11 @@ def reembed(
     phase = on_phase or (lambda _: None)
     sparse = plan.sparse_model(embedder)
     report = ReembedReport(embedder.name, embedder.dim)
-    try:
-        with pool.connection() as conn:
-            row = conn.execute(
-                query("reembed_begin"),
-                {
-                    "name": embedder.name,
-                    "dim": embedder.dim,
-                    "sparse_dim": sparse.sparse_dim if sparse else None,
-                },
-            ).fetchone()
-    except psycopg.Error as exc:
-        if exc.sqlstate == REEMBED_REFUSED:
-            raise InvalidQuery(exc.diag.message_primary or str(exc)) from exc
-        raise
+    with domain_errors(), pool.connection() as conn:
+        row = conn.execute(
+            query("reembed_begin"),
+            {"name": embedder.name, "dim": embedder.dim, "sparse_dim": sparse.sparse_dim if sparse else None},
+        ).fetchone()
     report.resumed = not (row and row[0])
     phase("embedding")
     while True:

@@ -17,13 +17,10 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from app.config import Settings
-from app.db import query
+from app.db import domain_errors, query
 from app.embedding.base import Embedder
 from app.embedding.sparse import SparseWeights, sparse_embedder
-from app.errors import ModelMismatch
 from app.ingest.documents import AnalyzedDocument
-
-MODEL_MISMATCH_SQLSTATE = "HS001"
 
 # One document's passages: (start, end) in characters of its body, and the passage's vector.
 Passages = list[tuple[int, int, np.ndarray]]
@@ -62,13 +59,8 @@ def register_model(
         "m": index.m,
         "ef_construction": index.ef_construction,
     }
-    try:
-        with conn.transaction():
-            conn.execute(query("register_model"), params)
-    except psycopg.Error as exc:
-        if exc.sqlstate == MODEL_MISMATCH_SQLSTATE:
-            raise ModelMismatch(exc.diag.message_primary or str(exc)) from exc
-        raise
+    with domain_errors(), conn.transaction():
+        conn.execute(query("register_model"), params)
 
 
 def model_mismatch(conn: psycopg.Connection[Any], name: str, dim: int) -> str | None:
@@ -131,13 +123,8 @@ def write_documents(
     with conn.transaction(), conn.cursor() as cur:
         lock_for_write(cur)
         if model is not None and passages is not None:
-            try:
-                with conn.transaction():
-                    cur.execute(query("check_model"), {"model": model})
-            except psycopg.Error as exc:
-                if exc.sqlstate == MODEL_MISMATCH_SQLSTATE:
-                    raise ModelMismatch(exc.diag.message_primary or str(exc)) from exc
-                raise
+            with domain_errors(), conn.transaction():
+                cur.execute(query("check_model"), {"model": model})
         cur.execute(query("stage_documents"))
         with cur.copy(query("copy_staged_documents")) as copy:
             copy.set_types(STAGED_TYPES)

@@ -1,5 +1,5 @@
 """The bikes example (the data of the Redis vector-search getting-started tutorial): ingest
-../shared/data/bikes/bikes.json with `model` as the title, `description` as the text and brand, type,
+examples/data/bikes.json with `model` as the title, `description` as the text and brand, type,
 price and specs as filterable metadata, then run the tutorial's 11 queries and one with a price range,
 printing query, score, id and the description's first 500 characters.
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BIKES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bikes" / "bikes.json"
+BIKES = Path(__file__).resolve().parent / "data" / "bikes.json"  # source and licence: data/README.md
 
 QUERIES = [
     "Bike for small kids",
@@ -80,15 +80,14 @@ def format_table(rows: Sequence[Row]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from app.api.main import model_holder
     from app.config import Settings, analyzer_config
-    from app.db import open_pool, resolve_database_url, upgrade
     from app.embedding.loader import ModelHolder
     from app.ingest.documents import FieldMap
     from app.ingest.pipeline import EmbedPlan, ingest
     from app.ingest.readers import read_records
     from app.search import SearchService
     from app.text import configure
+    from app.wiring import connect, model_holder
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
@@ -98,9 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = Settings()
     configure(analyzer_config(settings))
-    url = resolve_database_url(settings)
-    upgrade(url)
-    pool = open_pool(url, settings, min_size=1)
+    pool = connect(settings, announce=lambda line: print(line, file=sys.stderr))
     try:
         models = (
             ModelHolder.unavailable("keyword mode")

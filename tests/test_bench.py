@@ -11,8 +11,8 @@ import pytest
 from app import cli
 from app.bench.queries import KINDS, draw_queries
 from app.bench.stats import latency_summary, recall_at
-from app.bench.synthetic import ClusteredVectors
 from app.config import Settings
+from app.embedding.synthetic import ClusteredVectors
 from tests.conftest import SHARED_DATA
 
 
@@ -81,3 +81,23 @@ def test_bench_cli_reports_every_section(
     assert "HTTP mixed load: 60 requests" in render_text
     assert cli.main(["bench", "--limit-docs", "0"]) == 2
     assert cli.main(["bench", "--mixed-write-share", "1.5"]) == 2
+
+
+def test_bench_skips_bad_records(tmp_path: Path) -> None:
+    """A corpus with a bad record (no text, not an object, invalid JSON) is read past, not stopped at."""
+    from app.bench.runner import documents
+
+    corpus = tmp_path / "corpus.jsonl"
+    lines = [
+        {"_id": "a", "text": "第一篇"},
+        {"_id": "b"},  # no text: InvalidDocument
+        ["not", "an", "object"],
+        {"_id": "c", "text": "第三篇"},
+    ]
+    corpus.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
+        + "\n{oops\n"
+        + '{"_id": "d", "text": "x"}\n',
+        encoding="utf-8",
+    )
+    assert [d.external_id for d in documents(corpus, None)] == ["a", "c", "d"]

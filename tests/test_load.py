@@ -16,9 +16,9 @@ from app.bench.http_load import (
     running_service,
     wait_for_model,
 )
-from app.bench.synthetic import SyntheticEmbedder
 from app.config import Settings
 from app.embedding.loader import load_embedder
+from app.embedding.synthetic import SyntheticEmbedder
 
 QUERIES = ["自行车", "山地车 变速", "bike helmet", "城市 通勤 电动车"]
 TEXTS = [f"第{i}篇 自行车 评测 文本 {i}" for i in range(10)]

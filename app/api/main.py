@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from app import __version__, store
+from app import __version__
 from app.api import metrics
 from app.api.deps import AppState
 from app.api.limits import ContentLengthLimit
@@ -24,8 +24,7 @@ from app.api.responses import SafeJSONResponse
 from app.api.routes import analyze, documents, health, page, search, similar
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
-from app.embedding.base import Embedder
-from app.embedding.loader import ModelHolder, load_embedder
+from app.embedding.loader import ModelHolder
 from app.errors import (
     DatabaseUnavailable,
     DocumentNotFound,
@@ -39,6 +38,7 @@ from app.search import SearchService
 from app.search.query_log import QueryLog
 from app.search.similar import SimilarService
 from app.text.tokenizer import configure, warm_up
+from app.wiring import model_holder
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +52,6 @@ ERROR_STATUS: dict[type[Exception], int] = {
 }
 
 NO_STORE = {"Cache-Control": "no-store"}  # errors are never cached
-
-
-def model_holder(settings: Settings, pool: ConnectionPool) -> ModelHolder:
-    """Load the configured model in the background; a model the database does not match is refused."""
-
-    def verify(embedder: Embedder) -> None:
-        with pool.connection() as conn:
-            reason = store.model_mismatch(conn, embedder.name, embedder.dim)
-        if reason:
-            raise ModelMismatch(reason)
-
-    def load_named(name: str) -> Embedder:
-        return load_embedder(settings.model_copy(update={"embedding_model": name}))
-
-    return ModelHolder(lambda: load_embedder(settings), verify, load_named)
 
 
 def create_app(

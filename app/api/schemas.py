@@ -6,9 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ingest.documents import MAX_BATCH, MAX_ID_CHARS
 from app.search.service import MAX_RRF_K, Fusion, Mode
-
-MAX_BATCH = 1000
 
 
 class RequestBody(BaseModel):
@@ -115,7 +114,7 @@ class SimilarOut(BaseModel):
 
 
 class DocumentIn(RequestBody):
-    id: str = Field(min_length=1, max_length=512)
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     title: str = ""
     text: str = ""
     url: str | None = None

@@ -13,9 +13,9 @@ from psycopg_pool import ConnectionPool
 from app import store
 from app.bench.queries import BenchQuery
 from app.bench.stats import latency_summary, recall_at
-from app.bench.synthetic import ClusteredVectors
 from app.db import query
 from app.embedding.base import Embedder
+from app.embedding.synthetic import ClusteredVectors
 from app.ingest.documents import AnalyzedDocument, Document, analyze
 from app.ingest.pipeline import EmbedPlan, embed_passages
 from app.search import Mode, SearchRequest, SearchService

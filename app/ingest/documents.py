@@ -12,6 +12,7 @@ from app.errors import InvalidDocument
 from app.text import Token, analyzer, document_tokens, term_frequencies, tsvector_literal
 
 MAX_ID_CHARS = 512
+MAX_BATCH = 1000  # documents in one write request (POST /documents, the bench's upserts)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -22,14 +22,13 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.config import Settings
-from app.db import ReadPools, query
+from app.db import ReadPools, domain_errors, query
 from app.embedding.loader import ModelHolder
 from app.embedding.sparse import sparse_embedder
-from app.errors import EmptyQuery, InvalidQuery, ModelUnavailable
+from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
 from app.search.terms import bounded_terms
-from app.store import MODEL_MISMATCH_SQLSTATE
 from app.text import query_terms
 
 MAX_RRF_K = 100_000  # far past any useful k; keeps it an integer for SQL
@@ -225,13 +224,11 @@ class SearchService:
         (`model_name`), that the database still holds that model's vectors: ModelSwitched otherwise,
         with the recorded model loading in the background."""
         try:
-            with self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            with domain_errors(), self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
                 if model_name is not None:
                     cur.execute(query("check_model"), {"model": model_name})
                 yield cur
-        except psycopg.Error as exc:
-            if exc.sqlstate != MODEL_MISMATCH_SQLSTATE:
-                raise
+        except ModelMismatch as exc:
             raise model_switched(self.pool, self.models, exc) from exc
 
     def _encode(self, text: str, sparse: bool, required: bool) -> tuple[np.ndarray, SparseVector | None]:
@@ -333,13 +330,13 @@ class ModelSwitched(Exception):
     """The database's vectors now come from another model than this request's (HS001)."""
 
 
-def model_switched(pool: ConnectionPool, models: ModelHolder, exc: psycopg.Error) -> ModelSwitched:
+def model_switched(pool: ConnectionPool, models: ModelHolder, exc: ModelMismatch) -> ModelSwitched:
     """Start loading the model the database now records; the error to raise."""
     with pool.connection() as conn:
         recorded = conn.execute(query("recorded_model")).fetchone()
     if recorded is not None:
         models.switch_to(str(recorded[0]))
-    return ModelSwitched(exc.diag.message_primary or str(exc))
+    return ModelSwitched(str(exc))
 
 
 def _ms(since: float) -> float:

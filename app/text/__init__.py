@@ -2,6 +2,7 @@
 
 from app.text.tokenizer import (
     Token,
+    analyze_text,
     analyzer,
     configure,
     document_tokens,
@@ -13,6 +14,7 @@ from app.text.tsvector import tsvector_literal
 
 __all__ = [
     "Token",
+    "analyze_text",
     "analyzer",
     "configure",
     "document_tokens",

@@ -16,9 +16,10 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jieba
 
@@ -221,3 +222,16 @@ def query_terms(text: str) -> list[str]:
 def term_frequencies(tokens: list[Token]) -> Counter[str]:
     """Exact term frequencies (a tsvector keeps at most 256 positions per lexeme, so BM25 reads these)."""
     return Counter(t.term for t in tokens)
+
+
+def analyze_text(text: str, as_query: bool) -> dict[str, Any]:
+    """The tokens a text becomes, with the normalised text their offsets point into and the analyzer's
+    signature: what `GET /analyze` and `hybrid-search analyze` show."""
+    a = analyzer()
+    tokens = a.query_tokens(text) if as_query else a.document_tokens(text)
+    return {
+        "mode": "query" if as_query else "document",
+        "normalized": normalize(text),
+        "tokens": [asdict(t) for t in tokens],
+        "analyzer": a.signature,
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -10,21 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from app.api.auth import require_reader
 from app.api.deps import SettingsDep
 from app.errors import InvalidQuery
-from app.text import analyzer, normalize
+from app.text import analyze_text
 
 router = APIRouter(tags=["analyze"], dependencies=[Depends(require_reader)])
-
-
-def analyze_text(text: str, as_query: bool) -> dict[str, Any]:
-    """Shared by the endpoint and `hybrid-search analyze`."""
-    a = analyzer()
-    tokens = a.query_tokens(text) if as_query else a.document_tokens(text)
-    return {
-        "mode": "query" if as_query else "document",
-        "normalized": normalize(text),
-        "tokens": [asdict(t) for t in tokens],
-        "analyzer": a.signature,
-    }
 
 
 @router.get("/analyze")

@@ -1,0 +1,7 @@
+"""`python -m app.cli ...` runs the command as `hybrid-search ...` does."""
+
+import sys
+
+from app.cli import main
+
+sys.exit(main())
