@@ -23,7 +23,9 @@ from app.errors import DatabaseUnavailable, HybridSearchError, InvalidQuery, Mod
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = REPO_ROOT / "sql"
+SQL_DIR = REPO_ROOT / "sql"  # the schema's current state, one file per concern (tests compare it with head)
+MIGRATIONS_DIR = REPO_ROOT / "migrations"
+FROZEN_SQL_DIR = MIGRATIONS_DIR / "versions" / "sql"  # what each revision installs, never edited
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 
 _embedded_lock = threading.Lock()
@@ -93,8 +95,13 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def sql_file(name: str) -> str:
-    """Text of a schema script in the top-level sql/ folder (installed by migrations)."""
-    return (SQL_DIR / name).read_text(encoding="utf-8")
+    """Text of a revision's frozen script in migrations/versions/sql/ (what that revision installs)."""
+    return (FROZEN_SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def schema_files() -> list[Path]:
+    """The current schema, sql/*.sql, in the order they apply to an empty database."""
+    return sorted(SQL_DIR.glob("*.sql"))
 
 
 @cache
@@ -195,7 +202,7 @@ def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     cfg = Config(str(REPO_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     return cfg
 

@@ -1,7 +1,7 @@
 """Writes and reads of documents, always through the SQL in app/queries (parameters, never formatting).
 
 Every write keeps the row, its tsvector, its vector and the BM25 statistics in one transaction: the
-postings are replaced here, and the statistics triggers (sql/0001_search.sql) follow them.
+postings are replaced here, and the statistics triggers (sql/02_statistics.sql) follow them.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def test_normalize_filters_forms() -> None:
         }
     )
     assert f is not None
-    # the conditions also travel compiled (sql/0009): names and values only as variables, never in the text
+    # the conditions also travel compiled (sql/04_filters.sql): names and values only as variables
     path, variables = f.pop("jsonpath"), f.pop("vars")
     assert path.startswith("strict ") and f.pop("rowwise") is True  # a date range: sifted, then checked
     assert not any(word in path for word in ("Kids", "Road", "price", "released", "url", "2024"))
@@ -180,8 +180,8 @@ def _random_filter(rng: random.Random) -> dict[str, Any]:
 
 
 def test_compiled_filters_mean_what_the_row_by_row_check_means(pool: ConnectionPool) -> None:
-    """The jsonpath a filter compiles to (sql/0009) accepts exactly the metadata the row-by-row check
-    accepts: random metadata (nested objects, arrays, nulls, 1 vs 1.0, big numbers, odd keys) against
+    """The jsonpath a filter compiles to (sql/04_filters.sql) accepts exactly the metadata the row-by-row
+    check accepts: random metadata (nested objects, arrays, nulls, 1 vs 1.0, big numbers, odd keys) against
     random exists / any / range filters, with field names that would break a path built as text."""
     rng = random.Random(7)
     compiled = 0

@@ -177,7 +177,7 @@ def _one_of(i: int, values: list[Any], variables: dict[str, Any]) -> str:
 def compile_conditions(conditions: list[dict[str, Any]]) -> tuple[str, dict[str, Any], bool] | None:
     """The conditions as one strict jsonpath predicate, its variables, and whether it is exact.
 
-    Exact, it means what search.conditions_hold_rowwise means (sql/0009_search.sql): `exists` a value
+    Exact, it means what search.conditions_hold_rowwise means (sql/04_filters.sql): `exists` a value
     that is not null; `in` the value, or an element of an array value, equal to one of the values; a
     numeric `range` on a number. A date range (the SQL parses dates its own way) compiles to "a string
     is there": a necessary condition, so the row-by-row check still decides, but only for documents

@@ -70,3 +70,5 @@ def downgrade() -> None:
     conn = op.get_bind()
     execute_script(conn, DOWNGRADE)
     execute_script(conn, sql_file("0003_search.sql"))  # register_model
+    # 0003's file also holds a keyword_ranks that 0005 replaced: put 0005's back.
+    execute_script(conn, sql_file("0005_search.sql"))
