@@ -35,8 +35,8 @@ def ranked_ids(service: SearchService, text: str, mode: Mode, depth: int) -> lis
     ids: list[str] = []
     page = service.settings.max_limit
     while len(ids) < depth:
-        req = SearchRequest(text, mode, limit=min(page, depth - len(ids)), offset=len(ids), snippets=False)
-        hits = service.search(req).hits
+        req = SearchRequest(text, mode, limit=min(page, depth - len(ids)), offset=len(ids))
+        hits = service.search(req, snippets=False).hits
         ids.extend(h.id for h in hits)
         if len(hits) < req.limit:
             break

@@ -1,13 +1,30 @@
 """`hybrid-search sql-params "QUERY"`: what an analyst needs to run the search functions in psql by hand —
-the query's tokens and its vector, as psql variables, and the statements that use them."""
+the query's tokens and its vector as psql variables, and the very calls /search makes (the function call
+of app/queries/search_<mode>.sql, with this request's values)."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from psycopg.types.json import Jsonb
 
-from app.config import Settings
+from app.db import query
+from app.search.request import Mode
+
+# The function call inside a search statement, and a placeholder with its optional cast.
+CALL = re.compile(r"FROM (search\.\w+)\((.*?)\) WITH ORDINALITY", re.S)
+PLACEHOLDER = re.compile(r"%\((\w+)\)s(::[\w\[\]]+)?")
+PSQL_VARIABLES = {"terms": ":'terms'", "embedding": ":'embedding'"}
+COLUMNS = {
+    Mode.keyword: "id, title, score",
+    Mode.semantic: "id, title, score",
+    Mode.sparse: "id, title, score",
+    Mode.hybrid: "id, title, score, keyword_rank, semantic_rank",
+}
 
 
 def array_literal(items: Sequence[str]) -> str:
@@ -26,37 +43,52 @@ def psql_set(name: str, value: str) -> str:
     return f"\\set {name} '" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def search_arguments(settings: Settings) -> dict[str, str]:
-    """The named arguments /search passes from the settings, per function, so psql ranks alike."""
-    bm25 = f"k1 => {settings.bm25_k1}, b => {settings.bm25_b}, title_weight => {settings.title_weight}"
-    vector = f"ef_search => {settings.hnsw_ef_search}, exact_below => {settings.exact_search_below}"
-    return {
-        "keyword": bm25,
-        "semantic": vector,
-        "hybrid": f"rrf_k => {settings.rrf_k}, rank_window => {settings.rank_window}, {bm25}, {vector}",
-    }
+def sql_literal(value: Any) -> str:
+    """A value as SQL text: NULL, true/false, a number, or a quoted string (JSON for filters)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, Jsonb):
+        value = json.dumps(value.obj, ensure_ascii=False, separators=(",", ":"))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def function_call(mode: Mode, params: dict[str, Any]) -> str:
+    """The `search.<mode>(...)` call the service makes, with `params` written in: the query's tokens
+    and vector as psql variables, everything else as literals. snippet_width is left to its default
+    (the service builds its own snippets; psql gets the function's)."""
+    match = CALL.search(query(f"search_{mode.value}"))
+    assert match is not None, f"no search function call in search_{mode.value}.sql"
+    function, args = match.groups()
+    args = re.sub(r",\s*snippet_width => 0", "", args)
+
+    def value(m: re.Match[str]) -> str:
+        name, cast = m.group(1), m.group(2) or ""
+        if name in PSQL_VARIABLES and params[name] is not None:
+            return PSQL_VARIABLES[name] + cast
+        return sql_literal(params[name]) + (cast if params[name] is not None else "")
+
+    return f"{function}({' '.join(PLACEHOLDER.sub(value, args).split())})"
 
 
 def psql_script(
-    terms: list[str], vector: np.ndarray | None, limit: int, settings: Settings, note: str | None = None
+    terms: list[str],
+    vector: np.ndarray | None,
+    params: dict[str, Any],
+    note: str | None = None,
 ) -> str:
-    """The `\\set` lines, then example statements with /search's parameters; without a vector, only
-    the keyword ones."""
-    args = search_arguments(settings)
+    """The `\\set` lines, then the statements /search runs for these parameters (the service's
+    statement_parameters); without a vector, only the keyword ones."""
     lines = [psql_set("terms", array_literal(terms))]
     if vector is not None:
         lines.append(psql_set("embedding", vector_literal(vector)))
     if note:
         lines.append(f"-- {note}")
-    lines.append("-- then, for example (the parameters /search uses with these settings):")
-    lines.append(f"SELECT id, title, score FROM search.keyword(:'terms', {limit}, 0, {args['keyword']});")
-    embedding = ":'embedding'" if vector is not None else "NULL"
-    if vector is not None:
-        lines.append(
-            f"SELECT id, title, score FROM search.semantic(:'embedding', {limit}, 0, {args['semantic']});"
-        )
-    lines.append(
-        "SELECT id, title, score, keyword_rank, semantic_rank"
-        f" FROM search.hybrid(:'terms', {embedding}, {limit}, 0, {args['hybrid']});"
-    )
+    lines.append("-- then the calls /search makes with these settings and options:")
+    modes = [Mode.keyword, Mode.semantic, Mode.hybrid] if vector is not None else [Mode.keyword, Mode.hybrid]
+    for mode in modes:
+        lines.append(f"SELECT {COLUMNS[mode]} FROM {function_call(mode, params)};")
     return "\n".join(lines)

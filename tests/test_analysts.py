@@ -143,40 +143,45 @@ def test_sql_params_run_in_psql(
     s = settings.model_copy(update={"embedding_model": str(tiny_m3_path)})
     monkeypatch.setattr(cli, "get_settings", lambda: s)
     query = '北京的天气 it\'s \\ "quoted"'
-    assert cli.main(["sql-params", query, "-k", "5"]) == 0
-    script = capsys.readouterr().out
-    assert script.startswith("\\set terms ") and "\\set embedding '[" in script
-    (tmp_path / "q.sql").write_text(
-        script.replace("SELECT id, title, score", "SELECT id, score") + "\n", encoding="utf-8"
-    )
-    out = subprocess.run(
-        [
-            str(PSQL),
-            db_url,
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-F",
-            "|",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-f",
-            str(tmp_path / "q.sql"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    service = SearchService(loaded, ModelHolder.ready(tiny_m3), s)
-    for mode in (Mode.keyword, Mode.semantic, Mode.hybrid):
-        hits = service.search(SearchRequest(query, mode, limit=5, snippets=False)).hits
-        expected = [f"{h.id}|{h.score}" for h in hits]
-        rows = [line for line in out[: len(expected)]]
-        ids = [r.split("|")[0] for r in rows]
-        assert ids == [h.id for h in hits], (mode, rows)
-        assert all(abs(float(r.split("|")[1]) - h.score) < 1e-9 for r, h in zip(rows, hits, strict=True))
-        out = out[len(expected) :]
+    # the defaults, then options as the search box would send them: psql answers as /search does
+    for flags in (
+        [],
+        ["--rrf-k", "3", "--fusion", "minmax", "--keyword-weight", "2", "--filters", '{"n": {"gte": 2}}'],
+    ):
+        assert cli.main(["sql-params", query, "-k", "5", *flags]) == 0
+        script = capsys.readouterr().out
+        assert script.startswith("\\set terms ") and "\\set embedding '[" in script
+        (tmp_path / "q.sql").write_text(
+            script.replace("SELECT id, title, score", "SELECT id, score") + "\n", encoding="utf-8"
+        )
+        out = subprocess.run(
+            [
+                str(PSQL),
+                db_url,
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-F",
+                "|",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-f",
+                str(tmp_path / "q.sql"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
+        service = SearchService(loaded, ModelHolder.ready(tiny_m3), s)
+        options = dict(zip([f[2:].replace("-", "_") for f in flags[::2]], flags[1::2], strict=True))
+        for mode in (Mode.keyword, Mode.semantic, Mode.hybrid):
+            hits = service.search(SearchRequest(query, mode, limit=5, **options), snippets=False).hits
+            rows = out[: len(hits)]
+            assert hits or not flags
+            assert [r.split("|")[0] for r in rows] == [h.id for h in hits], (mode, flags, rows)
+            assert all(abs(float(r.split("|")[1]) - h.score) < 1e-9 for r, h in zip(rows, hits, strict=True))
+            out = out[len(hits) :]
     assert cli.main(["sql-params", query, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (
@@ -223,7 +228,7 @@ def test_stats_and_reindex_while_searching(
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["documents"] == 12 and stats["bm25_n_docs"] == 12 and stats["revision"] == "0009"
+    assert stats["documents"] == 12 and stats["bm25_n_docs"] == 12 and stats["revision"] == "0010"
     assert stats["model"]["dim"] == 32 and stats["last_ingest"]
     relations = {r["name"]: r for r in stats["relations"]}
     assert relations["search.passages_embedding_hnsw"]["method"] == "hnsw"
@@ -239,7 +244,7 @@ def test_stats_and_reindex_while_searching(
         while not done.is_set():
             try:
                 for mode in (Mode.keyword, Mode.hybrid):
-                    assert service.search(SearchRequest("北京 天气", mode, snippets=False)).hits
+                    assert service.search(SearchRequest("北京 天气", mode), snippets=False).hits
             except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
                 failures.append(exc)
 

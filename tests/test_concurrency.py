@@ -61,7 +61,7 @@ def test_parallel_upserts_and_deletes(
     def searching() -> None:
         while not done.is_set():
             try:
-                service.search(SearchRequest("北京 上海", Mode.keyword, snippets=False))
+                service.search(SearchRequest("北京 上海", Mode.keyword), snippets=False)
             except BaseException as exc:  # noqa: BLE001
                 failures.append(exc)
 

@@ -110,12 +110,16 @@ def test_pages_of_ten_up_to_offset_1000_never_repeat_or_skip(
     by_ten = [
         h.id
         for offset in range(0, 1010, 10)
-        for h in service.search(SearchRequest(q, mode, 10, offset, sparse=sparse, snippets=False)).hits
+        for h in service.search(
+            SearchRequest(q, mode, limit=10, offset=offset, sparse=sparse), snippets=False
+        ).hits
     ]
     by_hundred = [
         h.id
         for offset in range(0, 1010, 100)
-        for h in service.search(SearchRequest(q, mode, 100, offset, sparse=sparse, snippets=False)).hits
+        for h in service.search(
+            SearchRequest(q, mode, limit=100, offset=offset, sparse=sparse), snippets=False
+        ).hits
     ][: len(by_ten)]
     assert by_ten == by_hundred and len(set(by_ten)) == len(by_ten)
     if mode is Mode.sparse and exact_below == 0:
@@ -143,17 +147,17 @@ def test_sql_rrf_equals_python_rrf_and_minmax_is_a_convex_score(
             for d, s in rrf_fuse({"keyword": kw, "semantic": sem}, {"keyword": 2, "semantic": 1}, 30)[:50]
         ]
         res = service.search(
-            SearchRequest(text, limit=50, rrf_k=30, keyword_weight=2, snippets=False), embedding=vec
+            SearchRequest(text, limit=50, rrf_k=30, keyword_weight=2), embedding=vec, snippets=False
         )
         assert [h.id for h in res.hits] == [e[0] for e in expected]
         assert [h.score for h in res.hits] == pytest.approx([e[1] for e in expected])
 
         mm = service.search(
-            SearchRequest(text, limit=20, fusion=Fusion.minmax, snippets=False), embedding=vec
+            SearchRequest(text, limit=20, fusion=Fusion.minmax), embedding=vec, snippets=False
         )
         assert all(0 <= h.score <= 1 for h in mm.hits) and mm.fusion["method"] == "minmax"
         cut = service.search(
-            SearchRequest(text, limit=100, fusion=Fusion.minmax, min_score=0.5, snippets=False), embedding=vec
+            SearchRequest(text, limit=100, fusion=Fusion.minmax, min_score=0.5), embedding=vec, snippets=False
         )
         assert cut.hits and all(h.score >= 0.5 for h in cut.hits)
 

@@ -88,8 +88,8 @@ def test_switch_models_while_searching_and_writing(
     def searching() -> None:
         while not stop.is_set():
             try:
-                assert service.search(SearchRequest("cat mat", Mode.keyword, snippets=False)).hits
-                service.search(SearchRequest("cat mat", Mode.hybrid, snippets=False))
+                assert service.search(SearchRequest("cat mat", Mode.keyword), snippets=False).hits
+                service.search(SearchRequest("cat mat", Mode.hybrid), snippets=False)
             except BaseException as exc:  # noqa: BLE001
                 failures.append(exc)
 
@@ -136,16 +136,16 @@ def test_switch_models_while_searching_and_writing(
     old = ModelHolder(lambda: tiny_m3, None, slow_load)
     old.load()
     stale = SearchService(pool, old, settings)
-    first = stale.search(SearchRequest("cat mat", Mode.hybrid, snippets=False))
+    first = stale.search(SearchRequest("cat mat", Mode.hybrid), snippets=False)
     assert first.degraded and "switched" in (first.degraded_reason or "") and first.hits
     from app.errors import ModelUnavailable
 
     with pytest.raises(ModelUnavailable, match="switched"):
-        stale.search(SearchRequest("cat mat", Mode.semantic, snippets=False))
+        stale.search(SearchRequest("cat mat", Mode.semantic), snippets=False)
     assert old.status == "loading"
     release.set()
     assert old.wait(30) and old.get() is minilm
-    again = stale.search(SearchRequest("a cat sitting on a mat", Mode.semantic, snippets=False))
+    again = stale.search(SearchRequest("a cat sitting on a mat", Mode.semantic), snippets=False)
     assert not again.degraded and again.hits[0].id in {f"d{i}" for i in range(0, 40, len(TEXTS))} | {
         "w0",
         "w6",

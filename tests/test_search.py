@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from psycopg_pool import ConnectionPool
+from pydantic import ValidationError
 
 from app import store
 from app.config import Settings
@@ -111,19 +112,29 @@ def test_any_input_yields_a_valid_query_or_a_clear_error(service: SearchService,
 
 
 def test_bad_parameters_are_refused(service: SearchService) -> None:
-    for req in [
-        SearchRequest("   "),
-        SearchRequest("x" * 1001),
-        SearchRequest("bike", limit=0),
-        SearchRequest("bike", limit=101),
-        SearchRequest("bike", offset=-1),
-        SearchRequest("bike", rrf_k=0),
-        SearchRequest("bike", keyword_weight=float("nan")),
-        SearchRequest("bike", min_score=float("inf")),
-        SearchRequest("bike", title_weight=float("nan")),
+    """Fixed bounds are the request model's (refused as it is built, on every path); those the settings
+    set (MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS) are the service's."""
+    for options in [
+        {"limit": 0},
+        {"offset": -1},
+        {"rrf_k": 0},
+        {"rrf_k": 100_001},
+        {"keyword_weight": float("nan")},
+        {"semantic_weight": 1001},
+        {"min_score": float("inf")},
+        {"title_weight": float("nan")},
+        {"mode": "fuzzy"},
+        {"filters": "[1]"},
+        {"q": ""},
+        {"flter": {}},
     ]:
+        with pytest.raises(ValidationError):
+            SearchRequest(**({"q": "bike"} | options))
+    for req in [SearchRequest("   "), SearchRequest("x" * 1001), SearchRequest("bike", limit=101)]:
         with pytest.raises(InvalidQuery):
             service.search(req)
+    with pytest.raises(InvalidQuery):
+        service.search(SearchRequest("bike", offset=1001))
 
 
 def test_a_different_model_is_refused(bikes: ConnectionPool, tiny_m3: Embedder) -> None:

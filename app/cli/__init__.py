@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import psycopg
     from alembic.util import CommandError
     from psycopg_pool import PoolTimeout
+    from pydantic import ValidationError
+
+    from app.search.request import validation_message
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
@@ -48,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except (InvalidQuery, InvalidDocument) as exc:
         say(f"error: {exc}")
+        return EXIT_BAD_INPUT
+    except ValidationError as exc:  # a search request built from a file's line (finetune-data's queries)
+        say(f"error: {validation_message(exc)}")
         return EXIT_BAD_INPUT
     except HybridSearchError as exc:
         say(f"error: {exc}")

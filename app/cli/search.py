@@ -4,32 +4,56 @@ from __future__ import annotations
 
 import argparse
 import json
+from enum import Enum
+from typing import Any, get_args
+
+from pydantic import ValidationError
 
 from app.cli.common import EXIT_OK, add_migrate_flag, connect, say
 from app.config import Settings
-from app.errors import EmptyQuery
+from app.errors import EmptyQuery, InvalidQuery
+from app.search.request import DefaultSetting, SearchRequest, ShortFlag, validation_message
+
+
+def add_search_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per SearchRequest option (`rrf_k` -> `--rrf-k`), its type, choices and help from the
+    model; a flag left out takes the model's default, so bounds and defaults are the API's."""
+    for name, field in SearchRequest.model_fields.items():
+        if name == "q":
+            continue
+        flags = [f"--{name.replace('_', '-')}"] + [m.flag for m in field.metadata if isinstance(m, ShortFlag)]
+        kind = next(t for t in (get_args(field.annotation) or (field.annotation,)) if t is not type(None))
+        from_setting = any(isinstance(m, DefaultSetting) for m in field.metadata)
+        default = "" if from_setting or field.default is None else f" Default: {field.default}."
+        kwargs: dict[str, Any] = {
+            "dest": name,
+            "default": argparse.SUPPRESS,
+            "help": f"{field.description}{default}",
+        }
+        if kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif isinstance(kind, type) and issubclass(kind, Enum):
+            kwargs["choices"] = [member.value for member in kind]
+        elif kind in (int, float):
+            kwargs["type"] = kind
+        else:
+            kwargs["metavar"] = "JSON"
+        parser.add_argument(*flags, **kwargs)
+
+
+def request_from_args(query: str, args: argparse.Namespace) -> SearchRequest:
+    """The SearchRequest the flags describe; a bad value is InvalidQuery naming the flag."""
+    given = {name: getattr(args, name) for name in SearchRequest.model_fields if hasattr(args, name)}
+    try:
+        return SearchRequest(q=query, **given)
+    except ValidationError as exc:
+        raise InvalidQuery(validation_message(exc, lambda name: f"--{name.replace('_', '-')}")) from exc
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    search = sub.add_parser("search", help="search from the command line")
+    search = sub.add_parser("search", help="search from the command line (the options of GET /search)")
     search.add_argument("query")
-    search.add_argument("--mode", choices=["hybrid", "keyword", "semantic", "sparse"], default="hybrid")
-    search.add_argument("-k", "--limit", type=int, default=10)
-    search.add_argument("--offset", type=int, default=0)
-    search.add_argument("--filters", help='metadata filters as JSON, e.g. \'{"price": {"lte": 500}}\'')
-    search.add_argument("--fusion", choices=["rrf", "minmax"], default="rrf")
-    search.add_argument("--rrf-k", type=int, default=None)
-    search.add_argument("--keyword-weight", type=float, default=1.0)
-    search.add_argument("--semantic-weight", type=float, default=1.0)
-    search.add_argument(
-        "--sparse",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="hybrid: fuse the learned sparse leg too (default: the HYBRID_SPARSE setting)",
-    )
-    search.add_argument("--sparse-weight", type=float, default=1.0)
-    search.add_argument("--title-weight", type=float, default=None)
-    search.add_argument("--min-score", type=float, default=None)
+    add_search_options(search)
     search.add_argument("--json", action="store_true", help="print the full response as JSON")
     add_migrate_flag(search)
     search.set_defaults(run=run_search)
@@ -41,10 +65,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     an.set_defaults(run=run_analyze)
 
     sp = sub.add_parser(
-        "sql-params", help="print a query's tokens and vector as psql variables, with example statements"
+        "sql-params",
+        help="print a query's tokens and vector as psql variables, with the statements /search runs "
+        "(the options of GET /search)",
     )
     sp.add_argument("query")
-    sp.add_argument("-k", "--limit", type=int, default=10, help="the LIMIT in the example statements")
+    add_search_options(sp)
     sp.add_argument("--no-vector", action="store_true", help="tokens only: do not load the model")
     sp.add_argument("--json", action="store_true", help='print {"terms": [...], "embedding": [...]} instead')
     add_migrate_flag(sp)
@@ -53,38 +79,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     from app.embedding.loader import ModelHolder
-    from app.search import Fusion, Mode, SearchRequest, SearchService
-    from app.search.filters import parse_filters_json
+    from app.search import Mode, SearchService
     from app.wiring import model_holder
 
+    req = request_from_args(args.query, args)
     pool = connect(args, settings)
     try:
-        mode = Mode(args.mode)
-        if mode is Mode.keyword:
+        if req.mode is Mode.keyword:
             models = ModelHolder.unavailable("keyword mode does not load a model")
         else:
             models = model_holder(settings, pool)
             models.load()
-        req = SearchRequest(
-            args.query,
-            mode,
-            args.limit,
-            args.offset,
-            rrf_k=args.rrf_k,
-            keyword_weight=args.keyword_weight,
-            semantic_weight=args.semantic_weight,
-            sparse=args.sparse,
-            sparse_weight=args.sparse_weight,
-            fusion=Fusion(args.fusion),
-            min_score=args.min_score,
-            filters=parse_filters_json(args.filters, "--filters"),
-            title_weight=args.title_weight,
-        )
         result = SearchService(pool, models, settings).search(req)
     finally:
         pool.close()
     if args.json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
+        print(result.model_dump_json(indent=2))
         return EXIT_OK
     if result.degraded:
         say(f"degraded: {result.degraded_reason}")
@@ -111,12 +121,16 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     from app.errors import ModelUnavailable
+    from app.search.filters import normalize_filters
+    from app.search.service import statement_parameters
     from app.search.terms import bounded_terms
     from app.sqlparams import psql_script
     from app.text import query_terms
     from app.wiring import model_holder
 
-    terms = query_terms(args.query)
+    req = request_from_args(args.query, args)
+    filters = normalize_filters(req.filters)
+    terms = query_terms(req.q)
     over_cap = len(set(terms)) > settings.max_query_terms  # /search keeps the strongest terms only
     pool = connect(args, settings) if over_cap or not args.no_vector else None
     vector, note = None, None
@@ -130,7 +144,7 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 models = model_holder(settings, pool)
                 models.load()
-                vector = models.get().encode_queries([args.query])[0]
+                vector = models.get().encode_queries([req.q])[0]
             except ModelUnavailable as exc:
                 note = f"no query vector (keyword statements only): {exc}"
                 say(f"warning: {note}")
@@ -141,5 +155,6 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
         emb = None if vector is None else [float(x) for x in vector]
         print(json.dumps({"terms": terms, "embedding": emb}, ensure_ascii=False))
     else:
-        print(psql_script(terms, vector, args.limit, settings, note))
+        params = statement_parameters(req, settings, terms, vector, None, filters)
+        print(psql_script(terms, vector, params, note))
     return EXIT_OK

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from pgvector import SparseVector
+from pydantic import ValidationError
 
 from app.embedding.sparse import sparse_embedder
 from app.errors import InvalidQuery
@@ -65,12 +66,11 @@ def run_mode(
     """Top-100 document ids per query, through the same service the API uses."""
     run: dict[str, list[str]] = {}
     for qid in progress(list(data.queries), mode.name):
-        request = SearchRequest(
-            data.queries[qid], Mode(mode.mode), limit=DEPTH, snippets=False, sparse=mode.sparse
-        )
         try:
-            result = service.search(request, encodings.dense.get(qid), encodings.sparse.get(qid))
-        except InvalidQuery:  # an empty or unsearchable query finds nothing; it still counts
+            request = SearchRequest(data.queries[qid], Mode(mode.mode), limit=DEPTH, sparse=mode.sparse)
+            dense, sparse = encodings.dense.get(qid), encodings.sparse.get(qid)
+            result = service.search(request, dense, sparse, snippets=False)
+        except (InvalidQuery, ValidationError):  # an empty or unsearchable query finds nothing; it counts
             run[qid] = []
             continue
         run[qid] = [h.id for h in result.hits]

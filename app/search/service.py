@@ -6,12 +6,9 @@ so psql, the CLI and HTTP always agree.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -28,76 +25,9 @@ from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
+from app.search.request import Fusion, Hit, Mode, SearchRequest, SearchResult, sql_arguments
 from app.search.terms import bounded_terms
 from app.text import query_terms
-
-MAX_RRF_K = 100_000  # far past any useful k; keeps it an integer for SQL
-
-
-class Fusion(StrEnum):
-    rrf = "rrf"
-    minmax = "minmax"
-
-
-class Mode(StrEnum):
-    hybrid = "hybrid"
-    keyword = "keyword"
-    semantic = "semantic"
-    sparse = "sparse"  # the learned sparse leg alone (bge-m3 lexical weights)
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    q: str
-    mode: Mode = Mode.hybrid
-    limit: int = 10
-    offset: int = 0
-    rrf_k: int | None = None
-    keyword_weight: float = 1.0
-    semantic_weight: float = 1.0
-    sparse: bool | None = None  # hybrid: fuse the learned sparse leg too (None: the HYBRID_SPARSE setting)
-    sparse_weight: float = 1.0
-    fusion: Fusion = Fusion.rrf
-    min_score: float | None = None
-    filters: dict[str, Any] | None = None
-    title_weight: float | None = None  # None: the setting
-    snippets: bool = True  # False skips snippet building (evaluation needs only ids)
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    title: str
-    url: str | None
-    snippet: str
-    highlight: str
-    score: float
-    keyword_rank: int | None
-    keyword_score: float | None
-    semantic_rank: int | None
-    semantic_score: float | None
-    metadata: dict[str, Any]
-    passage_start: int | None = None
-    sparse_rank: int | None = None
-    sparse_score: float | None = None
-
-
-@dataclass
-class SearchResult:
-    query: str
-    mode: Mode
-    terms: list[str]
-    limit: int
-    offset: int
-    hits: list[Hit]
-    degraded: bool = False
-    degraded_reason: str | None = None
-    complete: bool = True
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    fusion: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class SearchService:
@@ -119,23 +49,12 @@ class SearchService:
             raise InvalidQuery(f"limit must be between 1 and {s.max_limit}")
         if not 0 <= req.offset <= s.max_offset:
             raise InvalidQuery(f"offset must be between 0 and {s.max_offset}")
-        if req.rrf_k is not None and not 1 <= req.rrf_k <= MAX_RRF_K:
-            raise InvalidQuery(f"rrf_k must be between 1 and {MAX_RRF_K}")
-        weights = (req.keyword_weight, req.semantic_weight, req.sparse_weight)
-        if not all(math.isfinite(w) and w >= 0 for w in weights):
-            raise InvalidQuery("leg weights must be finite and not negative")
-        if req.min_score is not None and not math.isfinite(req.min_score):
-            raise InvalidQuery("min_score must be a finite number")
-        if req.title_weight is not None and not (
-            math.isfinite(req.title_weight) and 0 <= req.title_weight <= 100
-        ):
-            raise InvalidQuery("title_weight must be between 0 and 100")
 
     def uses_sparse(self, req: SearchRequest) -> bool:
         """Does this request run the learned sparse leg?"""
         if req.mode is Mode.sparse:
             return True
-        wanted = self.settings.hybrid_sparse if req.sparse is None else req.sparse
+        wanted = req.setting_or_value("sparse", self.settings)
         return req.mode is Mode.hybrid and wanted and req.sparse_weight > 0
 
     def search(
@@ -143,13 +62,15 @@ class SearchService:
         req: SearchRequest,
         embedding: np.ndarray | None = None,
         sparse_query: SparseVector | None = None,
+        *,
+        snippets: bool = True,
     ) -> SearchResult:
         """Run one search. Raises InvalidQuery/EmptyQuery for bad input, ModelUnavailable in semantic
         or sparse mode without a model; hybrid without a model answers from the keyword leg, marked
         degraded. The sparse leg needs a model with a sparse head (bge-m3): InvalidQuery otherwise.
 
         `embedding`/`sparse_query` may carry the query's encodings already computed (evaluation
-        encodes in batches).
+        encodes in batches); `snippets` False skips snippet building (evaluation needs only ids).
         """
         self.validate(req)
         filters = normalize_filters(req.filters)
@@ -158,8 +79,9 @@ class SearchService:
         if len(set(terms)) > self.settings.max_query_terms:
             with self.reads.connection() as conn:
                 terms = bounded_terms(conn, terms, self.settings.max_query_terms)
-        timings: dict[str, float] = {"tokenize": _ms(started)}
-        result = SearchResult(req.q, req.mode, terms, req.limit, req.offset, [], timings_ms=timings)
+        result = SearchResult(query=req.q, mode=req.mode, terms=terms, limit=req.limit, offset=req.offset)
+        timings = result.timings_ms
+        timings["tokenize"] = _ms(started)
         dense_needed = req.mode in (Mode.semantic, Mode.hybrid)
         sparse_needed = self.uses_sparse(req)
         if not dense_needed:
@@ -184,7 +106,7 @@ class SearchService:
         if not terms and embedding is None and (sparse_query is None or not sparse_query.indices()):
             raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
 
-        params = self._params(req, terms, embedding, sparse_query, filters)
+        params = statement_parameters(req, self.settings, terms, embedding, sparse_query, filters, snippets)
         result.fusion = self._fusion(req, params)
         t0 = time.perf_counter()
         try:
@@ -196,7 +118,7 @@ class SearchService:
                 raise ModelUnavailable(str(exc)) from exc
             result.degraded = True
             result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
-            params = self._params(req, terms, None, None, filters)
+            params = statement_parameters(req, self.settings, terms, None, None, filters, snippets)
             result.fusion = self._fusion(req, params)
             rows, result.complete = self._run(req.mode, params, None)
         timings["database"] = _ms(t0)
@@ -248,62 +170,23 @@ class SearchService:
 
     @staticmethod
     def _hit(row: dict[str, Any], terms: list[str], from_passage: bool) -> Hit:
-        """In semantic mode the snippet is the best passage; otherwise the window richest in terms."""
+        """In semantic mode the snippet is the best passage; otherwise the window richest in terms. The
+        row comes from our own SQL, typed as Hit's fields: built without validating it again."""
         start = row.get("passage_start") if from_passage else None
         body = row.pop("body")
         row.pop("ordinality")
         snip = snippet(body, terms, start_at=start) if body is not None else None
-        return Hit(
-            **{
-                **row,
-                "snippet": snip.text if snip else "",
-                "highlight": snip.html if snip else "",
-                "metadata": row["metadata"] or {},
-            }
-        )
-
-    def _params(
-        self,
-        req: SearchRequest,
-        terms: list[str],
-        embedding: np.ndarray | None,
-        sparse_query: SparseVector | None,
-        filters: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        s = self.settings
-        return {
-            "terms": terms,
-            "embedding": embedding,
-            "sparse": sparse_query,
-            "sparse_weight": req.sparse_weight if sparse_query is not None else 0.0,
-            "limit": req.limit,
-            "offset": req.offset,
-            "rrf_k": req.rrf_k or s.rrf_k,
-            "keyword_weight": req.keyword_weight,
-            "semantic_weight": req.semantic_weight if embedding is not None else 0.0,
-            "rank_window": s.rank_window,
-            "deep_window": s.deep_rank_window,
-            "k1": s.bm25_k1,
-            "b": s.bm25_b,
-            "title_weight": s.title_weight if req.title_weight is None else req.title_weight,
-            "filter": Jsonb(filters) if filters else None,
-            "ef_search": s.hnsw_ef_search,
-            "exact_below": s.exact_search_below,
-            "fusion": req.fusion.value,
-            "min_score": req.min_score,
-            "with_bodies": req.snippets,
-        }
+        row["snippet"] = snip.text if snip else ""
+        row["highlight"] = snip.html if snip else ""
+        row["metadata"] = row["metadata"] or {}
+        return Hit.model_construct(**row)
 
     @staticmethod
     def _fusion(req: SearchRequest, params: dict[str, Any]) -> dict[str, Any]:
         """The parameters that produced the scores, so every hit can be explained."""
+        bm25 = {"k1": params["k1"], "b": params["b"], "title_weight": params["title_weight"]}
         if req.mode is Mode.keyword:
-            return {
-                "method": "bm25",
-                "k1": params["k1"],
-                "b": params["b"],
-                "title_weight": params["title_weight"],
-            }
+            return {"method": "bm25", **bm25}
         if req.mode is Mode.semantic:
             return {"method": "cosine", "ef_search": params["ef_search"]}
         if req.mode is Mode.sparse:
@@ -311,19 +194,43 @@ class SearchService:
         explain: dict[str, Any] = {"method": req.fusion.value}
         if req.fusion is Fusion.rrf:
             explain["k"] = params["rrf_k"]
+        window = "rank_window" if req.offset + req.limit <= params["rank_window"] else "deep_window"
         return explain | {
             "keyword_weight": params["keyword_weight"],
             "semantic_weight": params["semantic_weight"],
             "sparse_weight": params["sparse_weight"],
-            "rank_window": params["rank_window"]
-            if req.offset + req.limit <= params["rank_window"]
-            else params["deep_window"],
+            "rank_window": params[window],
             "min_score": req.min_score,
-            "k1": params["k1"],
-            "b": params["b"],
-            "title_weight": params["title_weight"],
+            **bm25,
             "ef_search": params["ef_search"],
         }
+
+
+def statement_parameters(
+    req: SearchRequest,
+    settings: Settings,
+    terms: list[str],
+    embedding: np.ndarray | None,
+    sparse_query: SparseVector | None,
+    filters: dict[str, Any] | None,
+    snippets: bool = True,
+) -> dict[str, Any]:
+    """The search statement's parameters: the request's SQL arguments (sql_arguments), the query's
+    encodings, the normalised filters, and no weight for a leg that does not run. `sql-params` prints
+    these for psql, so an analyst's statement gets the same."""
+    params = sql_arguments(req, settings)
+    params.update(
+        terms=terms,
+        embedding=embedding,
+        sparse=sparse_query,
+        filters=Jsonb(filters) if filters else None,
+        with_bodies=snippets,
+    )
+    if sparse_query is None:
+        params["sparse_weight"] = 0.0
+    if embedding is None:
+        params["semantic_weight"] = 0.0
+    return params
 
 
 class ModelSwitched(Exception):
