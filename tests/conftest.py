@@ -1,5 +1,8 @@
 """Session fixtures: one embedded PostgreSQL + pgvector, a migrated template database copied per test,
-the tiny random-weight bge-m3 built once, and the real all-MiniLM-L6-v2 from its PyPI package."""
+the tiny random-weight bge-m3 built once, and the real all-MiniLM-L6-v2 from its PyPI package.
+
+Tests live in a folder per kind, and each folder's name is a marker: `pytest -m unit` (`make test-unit`)
+runs the fast ones, which touch neither a database nor a model."""
 
 from __future__ import annotations
 
@@ -22,9 +25,35 @@ from tests.tiny_bge_m3 import build_tiny_bge_m3
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "examples" / "data"  # what the repository carries: bikes.json, a cmrc2018 sample (README there)
 TEMPLATE_DB = "hs_template"
 _counter = itertools.count()
+
+
+KINDS = {
+    "unit": "pure functions: no database, no model, no other process (seconds)",
+    "db": "the engine against the real embedded PostgreSQL + pgvector",
+    "api": "the HTTP API, the search page and the served examples",
+    "cli": "the command line, from subprocesses; the installed wheel",
+    "migrations": "alembic revisions, and sql/ against upgrade head",
+    "reference": "parity with reference implementations (bm25s) and retrieval quality",
+    "fuzz": "property-based fuzzing, schemathesis, concurrency and load",
+    "models": "loading and running embedding models (tiny random-weight bge-m3, real small models)",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for kind, meaning in KINDS.items():
+        config.addinivalue_line("markers", f"{kind}: {meaning}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked with its folder's kind."""
+    for item in items:
+        kind = item.path.parent.name
+        if kind in KINDS:
+            item.add_marker(kind)
 
 
 # Test clients connect "from" loopback: without API_KEYS, writes are open to loopback clients only.

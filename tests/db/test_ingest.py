@@ -15,7 +15,7 @@ from app.errors import InvalidDocument
 from app.ingest.documents import FieldMap, document_from_record
 from app.ingest.pipeline import ingest
 from app.ingest.readers import read_records
-from tests.conftest import SHARED_DATA, CountingEmbedder
+from tests.conftest import DATA, CountingEmbedder
 
 
 def write(path: Path, text: str) -> Path:
@@ -129,7 +129,7 @@ def test_cli_ingest_exit_code_and_line_numbers(
 
 
 def test_bikes_ingest_with_field_mapping(pool: ConnectionPool, tiny_m3: Embedder) -> None:
-    path = SHARED_DATA / "bikes" / "bikes.json"
+    path = DATA / "bikes.json"
     report = ingest(
         pool, tiny_m3, read_records(path), FieldMap(title_field="model", text_field="description")
     )

@@ -16,7 +16,7 @@ from app.embedding.base import Embedder
 from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 from app.text import document_tokens, query_terms
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA
 
 N_DOCS = 250
 N_QUERIES = 60
@@ -24,7 +24,7 @@ N_QUERIES = 60
 
 def load_cmrc() -> tuple[list[Document], list[str]]:
     docs: list[Document] = []
-    with (SHARED_DATA / "cmrc2018" / "corpus.jsonl").open(encoding="utf-8") as fh:
+    with (DATA / "cmrc2018" / "corpus.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
             docs.append(Document(r["_id"], r["title"], r["text"]))
@@ -32,7 +32,7 @@ def load_cmrc() -> tuple[list[Document], list[str]]:
                 break
     ids = {d.external_id for d in docs}
     queries: list[str] = []
-    with (SHARED_DATA / "cmrc2018" / "queries.jsonl").open(encoding="utf-8") as fh:
+    with (DATA / "cmrc2018" / "queries.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
             if r["_id"].rsplit("_QUERY_", 1)[0] in ids:

@@ -30,8 +30,8 @@ from app.ingest.pipeline import EmbedPlan, upsert_documents
 from app.search import Fusion, Mode, SearchRequest, SearchService
 from app.search.fusion import rrf_fuse
 from app.text import query_terms
-from tests.test_api import client_for
-from tests.test_quality import cmrc_docs
+from tests.api.test_api import client_for
+from tests.reference.test_quality import cmrc_docs
 
 QUERIES = ["战国无双3是由哪两个公司合作开发的", "北京 大学", "历史上的战争", "the history of China"]
 PLAN = EmbedPlan(max_chars=200, overlap=20, sparse_terms=40)

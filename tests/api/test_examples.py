@@ -15,12 +15,11 @@ from app.api.main import create_app
 from app.config import Settings
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import REPO
 
 
 def _bikes_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bikes_example", ROOT / "examples" / "bikes.py")
+    spec = importlib.util.spec_from_file_location("bikes_example", REPO / "examples" / "bikes.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there

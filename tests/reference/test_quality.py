@@ -24,9 +24,9 @@ from app.ingest.pipeline import upsert_documents
 from app.search import Fusion, Mode, SearchRequest, SearchService
 from app.search.fusion import rrf_fuse
 from app.text import document_tokens, query_terms
-from tests.conftest import SHARED_DATA, new_database
+from tests.conftest import DATA, new_database
 
-CMRC = SHARED_DATA / "cmrc2018"
+CMRC = DATA / "cmrc2018"
 
 
 def cmrc_docs() -> list[Document]:
@@ -34,9 +34,32 @@ def cmrc_docs() -> list[Document]:
         return [Document(r["_id"], r["title"], r["text"]) for r in map(json.loads, fh)]
 
 
+def sentence_docs() -> list[Document]:
+    """Each sentence of the sample's passages a document: enough documents (3,000+) to page to 1,000."""
+    return [
+        Document(f"{d.external_id}#{n}", d.title, sentence)
+        for d in cmrc_docs()
+        for n, sentence in enumerate(d.body.split("。"))
+        if sentence.strip()
+    ]
+
+
 @pytest.fixture(scope="module")
 def cmrc(
     server_url: str, template_url: str, tiny_m3: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ConnectionPool, Settings]]:
+    yield from loaded_corpus(server_url, tiny_m3, tmp_path_factory, cmrc_docs())
+
+
+@pytest.fixture(scope="module")
+def sentences(
+    server_url: str, template_url: str, tiny_m3: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ConnectionPool, Settings]]:
+    yield from loaded_corpus(server_url, tiny_m3, tmp_path_factory, sentence_docs())
+
+
+def loaded_corpus(
+    server_url: str, tiny_m3: Embedder, tmp_path_factory: pytest.TempPathFactory, docs: list[Document]
 ) -> Iterator[tuple[ConnectionPool, Settings]]:
     from app.db import open_pool
 
@@ -45,7 +68,6 @@ def cmrc(
     pool = open_pool(url, settings, min_size=1)
     with pool.connection() as conn:
         store.register_model(conn, tiny_m3)
-    docs = cmrc_docs()
     for i in range(0, len(docs), 256):
         upsert_documents(pool, tiny_m3, docs[i : i + 256])
     with pool.connection() as conn:
@@ -100,10 +122,10 @@ def bm25s_run(docs: list[Document], queries: dict[str, str]) -> dict[str, list[s
     ],
 )
 def test_pages_of_ten_up_to_offset_1000_never_repeat_or_skip(
-    cmrc: tuple[ConnectionPool, Settings], tiny_m3: Embedder, mode: Mode, exact_below: int, sparse: bool
+    sentences: tuple[ConnectionPool, Settings], tiny_m3: Embedder, mode: Mode, exact_below: int, sparse: bool
 ) -> None:
     """exact_below = 0 forces the HNSW index (the corpus is small enough for exact search otherwise)."""
-    pool, settings = cmrc
+    pool, settings = sentences
     settings = settings.model_copy(update={"exact_search_below": exact_below})
     service = SearchService(pool, ModelHolder.ready(tiny_m3), settings)
     q = "的 是 中国"
@@ -270,9 +292,8 @@ def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> N
                         cut += pruned < whole
         f = Jsonb({"conditions": [{"path": ["nope"], "op": "exists"}]})
         assert conn.execute(sql, [queries[0], 10, f, 2.0]).fetchall() == []
-    assert (
-        cut > 100
-    )  # reading in impact order stops early: fewer posting entries than the whole lists (121 of 465)
+    # reading in impact order stops early: fewer posting entries than whole lists (89 of 465 here)
+    assert cut > 60
 
 
 # Last in the module: it changes the shared corpus (and so the index the paging tests walk).

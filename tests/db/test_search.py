@@ -16,13 +16,13 @@ from app.ingest.pipeline import ingest
 from app.ingest.readers import read_records
 from app.search import Mode, SearchRequest, SearchService
 from app.search.terms import strongest_terms
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA
 
 
 @pytest.fixture
 def bikes(pool: ConnectionPool, minilm: Embedder) -> ConnectionPool:
     fields = FieldMap(title_field="model", text_field="description")
-    report = ingest(pool, minilm, read_records(SHARED_DATA / "bikes" / "bikes.json"), fields)
+    report = ingest(pool, minilm, read_records(DATA / "bikes.json"), fields)
     assert report.written == 11
     return pool
 

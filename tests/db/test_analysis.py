@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,32 +17,14 @@ from app.embedding.loader import ModelHolder
 from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 from app.search import Mode, SearchRequest, SearchService
-from app.text import configure, document_tokens, query_terms
-from app.text.tokenizer import Analyzer, AnalyzerConfig
+from app.text import configure
+from app.text.tokenizer import AnalyzerConfig
 
 
 @pytest.fixture
 def restore_analyzer() -> Iterator[None]:
     yield
     configure(AnalyzerConfig())
-
-
-def test_latin_words_are_stemmed_and_stop_words_dropped() -> None:
-    assert query_terms("The searches were running") == ["search", "were", "run"]
-    assert [t.term for t in document_tokens("searching C++ in 北京")] == ["search", "c++", "北京"]
-
-
-def test_analyzer_options(tmp_path: Path) -> None:
-    plain = Analyzer(AnalyzerConfig(stemmer_language=None, english_stopwords=False))
-    assert plain.query_terms("The searches") == ["the", "searches"]
-    stop = tmp_path / "stop.txt"
-    stop.write_text("# 中文停用词\n的\n了\n", encoding="utf-8")
-    user = tmp_path / "dict.txt"
-    user.write_text("混合检索 100000 n\n", encoding="utf-8")
-    custom = Analyzer(AnalyzerConfig(stopwords_file=stop, user_dict=user))
-    assert custom.query_terms("混合检索的效果好了") == ["混合检索", "效果", "好"]
-    assert Analyzer(AnalyzerConfig()).query_terms("混合检索的效果") != ["混合检索", "效果"]
-    assert custom.signature != Analyzer(AnalyzerConfig()).signature
 
 
 def test_stemmed_search_and_highlight(pool: ConnectionPool, tiny_m3: Embedder, settings: Settings) -> None:

@@ -18,7 +18,7 @@ from app.ingest.pipeline import ingest, upsert_documents
 from app.ingest.readers import read_records
 from app.search import Mode, SearchRequest, SearchService
 from app.search.filters import normalize_filters
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA
 
 
 def test_normalize_filters_forms() -> None:
@@ -77,7 +77,7 @@ def test_bad_filters_are_refused(bad: dict[str, Any]) -> None:
 @pytest.fixture
 def service(pool: ConnectionPool, minilm: Embedder, settings: Settings) -> SearchService:
     fields = FieldMap(title_field="model", text_field="description")
-    assert ingest(pool, minilm, read_records(SHARED_DATA / "bikes" / "bikes.json"), fields).written == 11
+    assert ingest(pool, minilm, read_records(DATA / "bikes.json"), fields).written == 11
     return SearchService(pool, ModelHolder.ready(minilm), settings)
 
 
