@@ -10,7 +10,9 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
 COPY sql ./sql
-RUN pip install torch==2.13.0 && pip install -e .
+# A regular install: the wheel carries sql/ and the migrations (alembic.ini and the folders stay for
+# admins who run `alembic` in the container).
+RUN pip install torch==2.13.0 && pip install .
 
 EXPOSE 8000
 # `serve` applies the migrations (alembic upgrade head) before it starts answering.

@@ -66,3 +66,13 @@ def model_holder(settings: Settings, pool: ConnectionPool) -> ModelHolder:
         return load_embedder(settings.model_copy(update={"embedding_model": name}))
 
     return ModelHolder(lambda: load_embedder(settings), verify, load_named)
+
+
+def loaded_models(settings: Settings, pool: ConnectionPool, needed: bool) -> ModelHolder:
+    """For one command: the model loaded here and now (its failure kept as the reason), or, when the
+    work needs none (keyword mode), a holder that says so without loading anything."""
+    if not needed:
+        return ModelHolder.unavailable("keyword mode does not load a model")
+    models = model_holder(settings, pool)
+    models.load()
+    return models

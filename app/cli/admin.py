@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     se = sub.add_parser("settings", help="every setting's value here (from the environment), or --markdown")
     se.add_argument("--markdown", action="store_true", help="the README's table: variable, default, meaning")
+    se.add_argument(
+        "--search-options", action="store_true", help="the README's table of search options, from the model"
+    )
     se.set_defaults(run=run_settings)
 
     st = sub.add_parser("stats", help="documents, index sizes, model, last ingest")
@@ -72,7 +75,11 @@ def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_settings(args: argparse.Namespace, settings: Settings) -> int:
     from app.config import settings_table
+    from app.search.request import options_table
 
+    if args.search_options:
+        print(options_table())
+        return EXIT_OK
     if args.markdown:
         print(settings_table())
         return EXIT_OK

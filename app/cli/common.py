@@ -21,7 +21,8 @@ def add_migrate_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-migrate",
         action="store_true",
-        help="do not migrate a database that is behind (it is migrated to head first by default)",
+        help="do not migrate the database: one that is behind is refused (exit 1) instead of being "
+        "migrated to head first",
     )
 
 

@@ -145,11 +145,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_finetune_data(args: argparse.Namespace, settings: Settings) -> int:
-    from app.embedding.loader import ModelHolder
     from app.eval.beir import read_qrels, read_queries
     from app.finetune import MiningPlan, mine
     from app.search import Mode, SearchService
-    from app.wiring import model_holder
+    from app.wiring import loaded_models
 
     first, _, last = args.range.partition("-")
     if not (first.isdigit() and last.isdigit() and 1 <= int(first) <= int(last) <= 1000):
@@ -164,11 +163,8 @@ def run_finetune_data(args: argparse.Namespace, settings: Settings) -> int:
     pool = connect(args, settings)
     written = 0
     try:
-        if plan.mode is Mode.keyword:
-            models = ModelHolder.unavailable("keyword mode does not load a model")
-        else:
-            models = model_holder(settings, pool)
-            models.load()
+        models = loaded_models(settings, pool, needed=plan.mode is not Mode.keyword)
+        if plan.mode is not Mode.keyword:
             models.get()  # refuse now, not at the first query, when the model is missing
         service = SearchService(pool, models, settings)
         tmp = args.out.with_name(args.out.name + ".part")

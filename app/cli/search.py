@@ -78,18 +78,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
-    from app.embedding.loader import ModelHolder
     from app.search import Mode, SearchService
-    from app.wiring import model_holder
+    from app.wiring import loaded_models
 
     req = request_from_args(args.query, args)
     pool = connect(args, settings)
     try:
-        if req.mode is Mode.keyword:
-            models = ModelHolder.unavailable("keyword mode does not load a model")
-        else:
-            models = model_holder(settings, pool)
-            models.load()
+        models = loaded_models(settings, pool, needed=req.mode is not Mode.keyword)
         result = SearchService(pool, models, settings).search(req)
     finally:
         pool.close()

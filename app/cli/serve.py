@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 
-from app.cli.common import EXIT_OK, database_url
+from app.cli.common import EXIT_OK, add_migrate_flag, database_url
 from app.config import Settings, get_settings
 from app.errors import InvalidQuery
 
@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="run the HTTP API (applies migrations first)")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--no-migrate", action="store_true", help="do not run `db upgrade` first")
+    add_migrate_flag(serve)
     serve.add_argument(
         "--workers",
         type=int,

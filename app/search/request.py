@@ -12,7 +12,6 @@ the same on every path.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,9 +20,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.config import Settings
+from app.errors import InvalidQuery
+from app.search.filters import parse_filters_json
 
 MAX_RRF_K = 100_000  # far past any useful k; keeps it an integer for SQL
-MAX_LEG_WEIGHT = 1000.0
+MAX_LEG_WEIGHT = 1000
 MAX_FILTERS_CHARS = 10_000  # filters given as JSON text (a query parameter, a CLI flag)
 
 
@@ -73,11 +74,13 @@ class SearchRequest(BaseModel):
     q: str = Field(min_length=1, description="The query text (Chinese, English or mixed).")
     mode: Mode = Field(
         default=Mode.hybrid,
-        description="hybrid (keyword + semantic, fused), keyword (BM25), semantic (dense vectors), "
-        "sparse (the learned sparse leg alone).",
+        description="`hybrid` (keyword + semantic, fused), `keyword` (BM25), `semantic` (dense vectors), "
+        "`sparse` (the learned sparse leg alone).",
     )
     limit: Annotated[int, ShortFlag("-k")] = Field(
-        default=10, ge=1, description="Hits per page (at most MAX_LIMIT)."
+        default=10,
+        ge=1,
+        description="Hits per page (at most MAX_LIMIT); pages are stable slices of one ranked list.",
     )
     offset: int = Field(default=0, ge=0, description="Hits to skip (page * limit; at most MAX_OFFSET).")
     rrf_k: Annotated[int | None, DefaultSetting("rrf_k")] = Field(
@@ -107,16 +110,23 @@ class SearchRequest(BaseModel):
         description="A title token counts this many times in BM25; default: the TITLE_WEIGHT setting.",
     )
     fusion: Fusion = Field(
-        default=Fusion.rrf, description="rrf, or minmax (each leg's scores scaled to [0, 1], weighted mean)."
+        default=Fusion.rrf,
+        description="`rrf`, or `minmax`: each leg's scores scaled to [0, 1] over its window, then a "
+        "weighted mean.",
     )
     min_score: float | None = Field(
-        default=None, allow_inf_nan=False, description="Drop hybrid hits whose fused score is lower."
+        default=None,
+        allow_inf_nan=False,
+        description="Drop hybrid hits whose fused score is lower (most useful with `minmax`).",
     )
     filters: dict[str, Any] | None = Field(
         default=None,
-        description='Metadata filters: {"brand": "X"}, {"type": {"any": ["A", "B"]}}, '
-        '{"price": {"gte": 100, "lte": 500}}, {"released": {"gte": "2024-01-01"}}, '
-        '{"url": {"exists": true}}; dotted keys reach nested fields (JSON text in a query parameter).',
+        description="Metadata filters, a JSON object (JSON text in a query parameter or a flag): "
+        '`{"brand": "Velorim"}` equality, `{"type": {"any": ["Kids bikes", "Road Bikes"]}}` any of, '
+        '`{"price": {"gte": 100, "lte": 500}}` numeric range, `{"released": {"gte": "2024-01-01"}}` date '
+        'range on ISO-8601 strings, `{"url": {"exists": true}}`; dotted keys reach nested fields '
+        '(`"specs.material": "alloy"`). Every leg applies them; equality uses the GIN index on metadata, '
+        "and a selective filter makes the semantic leg exact.",
     )
 
     def __init__(self, q: str | None = None, mode: Mode | str | None = None, /, **options: Any) -> None:
@@ -135,15 +145,10 @@ class SearchRequest(BaseModel):
             return value
         if len(value) > MAX_FILTERS_CHARS:
             raise ValueError(f"filters longer than {MAX_FILTERS_CHARS} characters")
-        if not value.strip():
-            return None
         try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"filters is not valid JSON: {exc.msg}") from exc
-        if not isinstance(parsed, dict):
-            raise ValueError("filters must be a JSON object of field: condition")
-        return parsed
+            return parse_filters_json(value)
+        except InvalidQuery as exc:
+            raise ValueError(str(exc)) from exc
 
     def setting_or_value(self, name: str, settings: Settings) -> Any:
         """The option's value, or the setting it defaults to when left out."""
@@ -153,6 +158,28 @@ class SearchRequest(BaseModel):
                 if isinstance(meta, DefaultSetting):
                     return getattr(settings, meta.name)
         return value
+
+
+def options_table() -> str:
+    """README's table of search options: name, default, bounds and help, from the model."""
+    lines = ["| option | default | bounds | meaning |", "|---|---|---|---|"]
+    for name, field in SearchRequest.model_fields.items():
+        if name == "q":
+            continue
+        setting = next((m.name for m in field.metadata if isinstance(m, DefaultSetting)), None)
+        if setting:
+            default = f"`{setting.upper()}`"
+        elif field.default is None:
+            default = "none"
+        else:
+            default = f"`{getattr(field.default, 'value', field.default)}`"
+        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
+        high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
+        bounds = " to ".join(str(b) for b in (low, high) if b is not None)
+        if low is not None and high is None:
+            bounds = f"at least {low}"
+        lines.append(f"| `{name}` | {default} | {bounds} | {field.description} |")
+    return "\n".join(lines)
 
 
 def validation_message(exc: ValidationError, spell: Callable[[str], str] = str) -> str:

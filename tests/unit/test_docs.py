@@ -6,22 +6,25 @@ from __future__ import annotations
 import re
 
 from app.config import Settings, settings_table
+from app.search.request import options_table
 from tests.conftest import REPO
 
 
-def test_readme_settings_table_is_the_generated_one() -> None:
+def readme_block(name: str) -> str:
+    """The generated part of README between `<!-- NAME table: ... -->` and `<!-- end of NAME table -->`."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = (
-        readme.split("<!-- settings table:", 1)[1]
-        .split("-->", 1)[1]
-        .split("<!-- end of settings table -->")[0]
-    )
-    assert block.strip() == settings_table(), (
-        "run `hybrid-search settings --markdown` and paste it into README"
-    )
+    after = readme.split(f"<!-- {name} table:", 1)[1].split("-->", 1)[1]
+    return after.split(f"<!-- end of {name} table -->", 1)[0].strip()
+
+
+def test_readme_settings_table_is_the_generated_one() -> None:
+    assert readme_block("settings") == settings_table(), "paste `hybrid-search settings --markdown` in README"
     for name, field in Settings.model_fields.items():
         assert field.description, f"{name} has no help text"
-        assert f"| `{name.upper()}` |" in readme
+
+
+def test_readme_options_table_is_the_generated_one() -> None:
+    assert readme_block("options") == options_table(), "paste `hybrid-search settings --search-options`"
 
 
 def test_architecture_names_what_exists() -> None:
