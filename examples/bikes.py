@@ -81,13 +81,12 @@ def format_table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from app.config import Settings, analyzer_config
-    from app.embedding.loader import ModelHolder
     from app.ingest.documents import FieldMap
     from app.ingest.pipeline import EmbedPlan, ingest
     from app.ingest.readers import read_records
     from app.search import SearchService
     from app.text import configure
-    from app.wiring import connect, model_holder
+    from app.wiring import connect, loaded_models
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
@@ -99,12 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure(analyzer_config(settings))
     pool = connect(settings, announce=lambda line: print(line, file=sys.stderr))
     try:
-        models = (
-            ModelHolder.unavailable("keyword mode")
-            if args.mode == "keyword"
-            else model_holder(settings, pool)
-        )
-        models.load()
+        models = loaded_models(settings, pool, needed=args.mode != "keyword")
         embedder = models.get() if models.status == "ready" else None
         fields = FieldMap(title_field="model", text_field="description")
         report = ingest(

@@ -1,4 +1,4 @@
-"""jieba tokenisation, identical at ingest and at query time (DESIGN.md, "Tokenisation").
+"""jieba tokenisation, identical at ingest and at query time (docs/architecture.md, "An ingest").
 
 Documents use jieba's search mode (a long word also yields its dictionary sub-words, so a precise-mode
 query word such as 共和国 finds 中华人民共和国); queries use precise mode. Both go through the same

@@ -12,7 +12,7 @@ import sysconfig
 import tomllib
 from pathlib import Path
 
-from setuptools import find_packages
+from setuptools import find_namespace_packages
 
 from tests.conftest import REPO, url_for_db
 
@@ -21,7 +21,8 @@ MAPPED = {"app.sql", "app.migrations", "app.migrations.versions", "app.migration
 
 def test_every_package_is_listed_for_the_wheel() -> None:
     listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    assert listed == set(find_packages(str(REPO), include=["app", "app.*"])) | MAPPED
+    found = find_namespace_packages(str(REPO), include=["app", "app.*"], exclude=["*.__pycache__"])
+    assert listed == set(found) | MAPPED
 
 
 def test_the_installed_wheel_migrates_ingests_and_searches(

@@ -1,5 +1,5 @@
 """The bench's mixed load: its plan, the synthetic model its service loads, and that it counts errors
-and checks what was written (the bench itself runs it in tests/test_bench.py)."""
+and checks what was written (the bench itself runs it in tests/cli/test_bench.py)."""
 
 from __future__ import annotations
 
