@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.ingest.documents import MAX_BATCH, MAX_ID_CHARS
+from app.search.similar import SimilarHit
 
 
 class RequestBody(BaseModel):
@@ -22,20 +23,9 @@ class SimilarBody(RequestBody):
     filters: dict[str, Any] | None = Field(default=None, description="Metadata filters, as in /search.")
 
 
-class SimilarHitOut(BaseModel):
-    id: str
-    title: str
-    url: str | None
-    snippet: str = Field(description="The neighbour's best-matching passage, plain text.")
-    distance: float = Field(description="Cosine distance (0: same direction).")
-    score: float = Field(description="Cosine similarity, 1 - distance.")
-    rank: int
-    metadata: dict[str, Any] = {}
-
-
 class SimilarOut(BaseModel):
     of: str = Field(description="The document id, or the text, whose neighbours these are.")
-    hits: list[SimilarHitOut]
+    hits: list[SimilarHit]
 
 
 class DocumentIn(RequestBody):

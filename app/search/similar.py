@@ -4,11 +4,11 @@ passage, whose window is the snippet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel, Field
 
 from app.db import query
 from app.errors import DocumentNotFound, EmptyQuery, InvalidQuery, ModelUnavailable
@@ -17,16 +17,17 @@ from app.search.highlight import snippet
 from app.search.service import ModelSwitched, SearchService
 
 
-@dataclass(frozen=True)
-class SimilarHit:
+class SimilarHit(BaseModel):
+    """One neighbour, as the API returns it (declared once: the response model too)."""
+
     id: str
     title: str
     url: str | None
-    snippet: str
-    distance: float  # cosine distance, 0 = same direction
-    score: float  # cosine similarity, 1 - distance
+    snippet: str = Field(description="The neighbour's best-matching passage, plain text.")
+    distance: float = Field(description="Cosine distance (0: same direction).")
+    score: float = Field(description="Cosine similarity, 1 - distance.")
     rank: int
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = {}
 
 
 class SimilarService:

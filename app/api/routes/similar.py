@@ -3,14 +3,13 @@ free text's, like a word-similarity service: 教师 -> 教学, 任课教师)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from app.api.auth import require_reader
 from app.api.deps import StateDep
-from app.api.schemas import SimilarBody, SimilarHitOut, SimilarOut
+from app.api.schemas import SimilarBody, SimilarOut
 from app.search.filters import parse_filters_json
 from app.search.similar import SimilarHit
 
@@ -18,7 +17,7 @@ router = APIRouter(tags=["similar"], dependencies=[Depends(require_reader)])
 
 
 def _out(of: str, hits: list[SimilarHit]) -> SimilarOut:
-    return SimilarOut(of=of, hits=[SimilarHitOut(**asdict(h)) for h in hits])
+    return SimilarOut(of=of, hits=hits)
 
 
 @router.get("/documents/{doc_id}/similar", response_model=SimilarOut)
