@@ -14,7 +14,14 @@ from app.errors import InvalidQuery
 
 def register(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="measure ingest, index builds, latency, recall and HTTP load")
-    bench.add_argument("corpus", type=Path, nargs="?", default=Path("../shared/data/zh_scale/corpus.jsonl"))
+    bench.add_argument(
+        "corpus",
+        type=Path,
+        nargs="?",
+        default=Path("../shared/data/zh_scale/corpus.jsonl"),
+        help="JSON Lines of documents (default: ../shared/data/zh_scale/corpus.jsonl, the 157,814-document "
+        "bench set kept beside the repository; examples/data/cmrc2018/corpus.jsonl is a small one inside it)",
+    )
     bench.add_argument("--limit-docs", type=int, default=None, help="load only the first N documents")
     bench.add_argument("--queries", type=int, default=400, help="queries per mode")
     bench.add_argument(
