@@ -106,7 +106,8 @@ def test_ingest_keeps_each_documents_heaviest_terms_under_an_ip_index(
     _, parts = m3.encode_with_sparse(texts)
     expected = top_weights(merge_max(parts), 40)
     assert weights_of(v).keys() == expected.keys()
-    assert [weights_of(v)[t] for t in expected] == pytest.approx(list(expected.values()), rel=1e-6)
+    # stored ones were computed in a batch with other documents: padding moves float32 in the 6th digit
+    assert [weights_of(v)[t] for t in expected] == pytest.approx(list(expected.values()), rel=1e-5)
     assert all(len(w) <= 40 for w in stored_weights(loaded).values())
 
 
