@@ -4,22 +4,29 @@ the one SearchRequest model (app/search/request.py), so their options and bounds
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import Field, WithJsonSchema
 
 from app.api.auth import require_reader
 from app.api.deps import AppState, StateDep
 from app.api.metrics import observe_search
 from app.search import SearchRequest, SearchResult
 from app.search.query_log import LoggedSearch
+from app.search.request import MAX_FILTERS_CHARS
 
 router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
 
 
 class SearchQuery(SearchRequest, extra="ignore"):
     """The same options as query parameters; a parameter it does not know (a cache-buster, a tracking
-    tag) is ignored rather than refused, as links carry such things. `filters` is JSON text there."""
+    tag) is ignored rather than refused, as links carry such things. `filters` is JSON text there: only
+    its schema is restated, for /docs (SearchRequest's validator reads the text)."""
+
+    filters: Annotated[
+        dict[str, Any] | None, WithJsonSchema({"type": "string", "maxLength": MAX_FILTERS_CHARS})
+    ] = Field(default=None, description=SearchRequest.model_fields["filters"].description)
 
 
 def _run(state: AppState, req: SearchRequest, cache_seconds: int = 0) -> Response:
