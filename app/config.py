@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     jieba_user_dict: Path | None = Field(
         default=None, description="a jieba user dictionary (`word [freq] [tag]` per line)"
     )
+    script_folding: bool = Field(
+        default=True,
+        description="fold traditional Chinese to simplified before jieba, in documents and queries "
+        "(OpenCC's Taiwan phrase table: 臺灣 and 台湾, 軟體 and 软件 are one term); snippets still show "
+        "the document's own characters. Changing it needs a re-ingest (the analyzer enters the hash)",
+    )
 
     # Retrieval.
     bm25_k1: float = Field(default=1.2, ge=0, description="BM25's term-frequency saturation")
@@ -267,6 +273,7 @@ def analyzer_config(settings: Settings) -> AnalyzerConfig:
         english_stopwords=settings.english_stopwords,
         stopwords_file=settings.stopwords_file,
         user_dict=settings.jieba_user_dict,
+        fold_script=settings.script_folding,
     )
 
 

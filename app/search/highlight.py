@@ -1,9 +1,10 @@
 """Snippets: the passage of a document that holds the most query terms, with them wrapped in <mark>.
 
-Terms are located on the normalised text (NFKC + lowercase, as indexed) and mapped back to the original
-characters, so the snippet shows the document as written. The chosen window is re-tokenised with jieba
-so only whole tokens, in their analysed form, are marked (`cat` is not marked inside `concatenate`;
-北京 is marked in 北京大学 because jieba's search mode indexes it there). Everything else is HTML-escaped.
+Terms are located on the normalised text (NFKC + lowercase + traditional folded, as indexed) and mapped
+back to the original characters, so the snippet shows the document as written. The chosen window is
+re-tokenised with jieba so only whole tokens, in their analysed form, are marked (`cat` is not marked
+inside `concatenate`; 北京 is marked in 北京大学 because jieba's search mode indexes it there).
+Everything else is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ _CHAR_NORM = _CharNorm()
 
 
 def _normalized_with_map(text: str) -> tuple[str, Sequence[int]]:
-    """Normalised text and, for each of its characters, the index of the original character."""
-    norm = text.translate(_CHAR_NORM)
+    """Normalised text (traditional characters folded, as indexed: folding keeps the length) and, for
+    each of its characters, the index of the original character."""
+    norm = analyzer().fold(text.translate(_CHAR_NORM))
     if len(norm) == len(text):  # every character became exactly one (the usual case)
         return norm, range(len(text))
     index: list[int] = []

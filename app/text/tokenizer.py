@@ -17,6 +17,7 @@ import threading
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,12 @@ class AnalyzerConfig:
     english_stopwords: bool = True
     stopwords_file: Path | None = None
     user_dict: Path | None = None
+    fold_script: bool = True  # traditional Chinese folded to simplified before jieba (OpenCC)
+
+
+# OpenCC's configurations: Taiwan-standard traditional to simplified with its phrase table (軟體 -> 软件),
+# and plain traditional to simplified, for a run whose phrase conversion would change its length.
+FOLD_PHRASES, FOLD_CHARACTERS = "tw2sp", "t2s"
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,12 @@ class Analyzer:
 
     def __init__(self, config: AnalyzerConfig) -> None:
         self.config = config
+        self._phrases = self._characters = None
+        if config.fold_script:
+            import opencc
+
+            self._phrases = opencc.OpenCC(FOLD_PHRASES)
+            self._characters = opencc.OpenCC(FOLD_CHARACTERS)
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
@@ -100,7 +113,7 @@ class Analyzer:
         if config.stopwords_file is not None:
             text = config.stopwords_file.read_text(encoding="utf-8")
             stop.update(
-                normalize(w.strip()) for w in text.splitlines() if w.strip() and not w.startswith("#")
+                self.normalize(w.strip()) for w in text.splitlines() if w.strip() and not w.startswith("#")
             )
         self.stopwords = frozenset(stop)
         self._stemmer = None
@@ -112,10 +125,36 @@ class Analyzer:
 
     def _signature(self) -> str:
         parts = [f"jieba={jieba.__version__}", f"stem={self.config.stemmer_language or ''}"]
+        if self.config.fold_script:
+            parts.append(f"fold=opencc-{FOLD_PHRASES}")
         parts.append("stop=" + hashlib.sha1("\n".join(sorted(self.stopwords)).encode()).hexdigest()[:12])
         if self.config.user_dict is not None:
             parts.append("dict=" + hashlib.sha1(self.config.user_dict.read_bytes()).hexdigest()[:12])
         return ";".join(parts)
+
+    def fold(self, text: str) -> str:
+        """Traditional characters folded to simplified, phrase by phrase (臺灣 -> 台湾, 軟體 -> 软件), keeping
+        the text's length so offsets still point at the document's own characters. Where a phrase's
+        conversion changes the length (網際網路 -> 互联网) that phrase is folded character by character
+        instead (网际网路): the character-level conversion is aligned with the phrase-level one and each
+        replaced span of equal length is taken from the latter."""
+        if self._phrases is None or self._characters is None or text.isascii():
+            return text
+        folded = self._phrases.convert(text)
+        if len(folded) == len(text):
+            return folded
+        chars = self._characters.convert(text)
+        if len(chars) != len(text):  # not seen in OpenCC's tables; kept safe character by character
+            chars = "".join(c if len(c := self._characters.convert(ch)) == 1 else ch for ch in text)
+        out = list(chars)
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, chars, folded, autojunk=False).get_opcodes():
+            if tag == "replace" and i2 - i1 == j2 - j1:
+                out[i1:i2] = folded[j1:j2]
+        return "".join(out)
+
+    def normalize(self, text: str) -> str:
+        """What the tokens' offsets point into: `normalize(text)` with traditional characters folded."""
+        return self.fold(normalize(text))
 
     def term(self, word: str) -> str | None:
         """The indexed form of one jieba word (already normalised), or None when it is not kept."""
@@ -128,7 +167,7 @@ class Analyzer:
 
     def _tokens(self, text: str, mode: str) -> list[Token]:
         tokens: list[Token] = []
-        for word, start, end in self._jieba.tokenize(normalize(text), mode=mode):
+        for word, start, end in self._jieba.tokenize(self.normalize(text), mode=mode):
             term = self.term(word)
             if term is not None:
                 tokens.append(Token(term, len(tokens) + 1, start, end))
@@ -231,7 +270,8 @@ def analyze_text(text: str, as_query: bool) -> dict[str, Any]:
     tokens = a.query_tokens(text) if as_query else a.document_tokens(text)
     return {
         "mode": "query" if as_query else "document",
-        "normalized": normalize(text),
+        "normalized": a.normalize(text),
+        "script_folded": a.config.fold_script,
         "tokens": [asdict(t) for t in tokens],
         "analyzer": a.signature,
     }

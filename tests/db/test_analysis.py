@@ -82,3 +82,26 @@ def test_analyze_endpoint_and_cli(
     out = json.loads(capsys.readouterr().out)
     assert [t["term"] for t in out["tokens"]] == ["run", "北京"]
     assert analyzer_config(settings) == AnalyzerConfig()
+
+
+def test_traditional_and_simplified_find_each_other(
+    pool: ConnectionPool, tiny_m3: Embedder, settings: Settings
+) -> None:
+    upsert_documents(
+        pool,
+        tiny_m3,
+        [
+            Document("tw", "臺灣軟體", "臺灣的軟體產業在網際網路時代發展很快。"),
+            Document("cn", "台湾软件", "台湾的软件产业发展很快。"),
+            Document("other", "天气", "今天的天气很好。"),
+        ],
+    )
+    service = SearchService(pool, ModelHolder.ready(tiny_m3), settings)
+    for query in ("台湾 软件", "臺灣 軟體"):
+        res = service.search(SearchRequest(query, Mode.keyword))
+        assert {h.id for h in res.hits} == {"tw", "cn"} and res.terms == ["台湾", "软件"], query
+        by_id = {h.id: h for h in res.hits}
+        assert "<mark>臺灣</mark>的<mark>軟體</mark>" in by_id["tw"].highlight  # shown as written
+        assert "<mark>台湾</mark>的<mark>软件</mark>" in by_id["cn"].highlight
+    # 網際網路 folds character by character (its phrase form has another length): found as written
+    assert [h.id for h in service.search(SearchRequest("網際網路", Mode.keyword)).hits] == ["tw"]

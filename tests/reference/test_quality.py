@@ -22,7 +22,8 @@ from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 from app.search import Fusion, Mode, SearchRequest, SearchService
 from app.search.fusion import rrf_fuse
-from app.text import document_tokens, query_terms
+from app.text import configure, document_tokens, query_terms
+from app.text.tokenizer import AnalyzerConfig
 from tests.conftest import DATA, new_database
 
 CMRC = DATA / "cmrc2018"
@@ -31,6 +32,12 @@ CMRC = DATA / "cmrc2018"
 def cmrc_docs() -> list[Document]:
     with (CMRC / "corpus.jsonl").open(encoding="utf-8") as fh:
         return [Document(r["_id"], r["title"], r["text"]) for r in map(json.loads, fh)]
+
+
+@pytest.fixture
+def restore_analyzer() -> Iterator[None]:
+    yield
+    configure(AnalyzerConfig())
 
 
 def sentence_docs() -> list[Document]:
@@ -273,6 +280,27 @@ def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> N
                     assert [r[2] for r in top] == pytest.approx([r[1] for r in naive[:k]], rel=1e-12)
         f = Jsonb({"conditions": [{"path": ["nope"], "op": "exists"}]})
         assert conn.execute(sql, [queries[0], 10, f, 2.0]).fetchall() == []
+
+
+def test_traditional_queries_rank_as_simplified_ones(
+    cmrc: tuple[ConnectionPool, Settings], restore_analyzer: None
+) -> None:
+    """The sample's questions converted to Taiwan-standard traditional script (OpenCC s2twp, phrases
+    too): keyword nDCG@10 within 0.01 of the simplified questions'. Without folding the gap is large,
+    so this test can fail."""
+    import opencc
+
+    pool, _ = cmrc
+    data = load_beir(CMRC)
+    to_traditional = opencc.OpenCC("s2twp")
+    traditional = {qid: to_traditional.convert(text) for qid, text in data.queries.items()}
+    assert sum(traditional[q] != data.queries[q] for q in data.queries) > 0.9 * len(data.queries)
+    simplified = score_run(keyword_run(pool, data.queries), data.qrels)["ndcg@10"]
+    folded = score_run(keyword_run(pool, traditional), data.qrels)["ndcg@10"]
+    assert abs(simplified - folded) <= 0.01, (simplified, folded)
+    configure(AnalyzerConfig(fold_script=False))  # the documents stay as indexed (folded)
+    unfolded = score_run(keyword_run(pool, traditional), data.qrels)["ndcg@10"]
+    assert simplified - unfolded > 0.05, (simplified, unfolded)
 
 
 # Last in the module: it changes the corpus the other tests here read.
