@@ -77,6 +77,14 @@ RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   END
 $$;
 
+-- The query syntax's part of a filter (`text`, tsquery text made by app/search/syntax.py from our own
+-- tokens): quoted phrases every hit must hold, words in order at adjacent positions, and excluded
+-- words and phrases. No sub-select, so it inlines into the legs' statements.
+CREATE OR REPLACE FUNCTION search.text_holds(tsv tsvector, filter jsonb)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT filter IS NULL OR NOT filter ? 'text' OR tsv @@ (filter->>'text')::tsquery
+$$;
+
 -- The containment part of a filter ({} when none): `metadata @> search.filter_contains(f)` uses the GIN index.
 CREATE OR REPLACE FUNCTION search.filter_contains(filter jsonb)
 RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -92,6 +100,7 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
     ELSE (SELECT count(*) <= exact_below FROM (
             SELECT 1 FROM public.documents AS d
             WHERE d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter)
             LIMIT exact_below + 1) AS s)
   END
 $$;

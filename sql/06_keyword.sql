@@ -84,7 +84,8 @@ BEGIN
         WHERE p.term = ANY(terms[1:i])
           AND (filter IS NULL OR EXISTS (
             SELECT 1 FROM public.documents AS d WHERE d.id = p.doc_id
-              AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)))
+              AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter)))
         GROUP BY p.doc_id
       ), bound AS (
         SELECT CASE WHEN count(*) >= max_rank THEN min(t.partial) END AS theta

@@ -50,7 +50,8 @@ BEGIN
         SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
         FROM search.passages AS p JOIN public.documents AS d ON d.id = p.doc_id
         WHERE filter IS NULL
-           OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+           OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter))
       ), best AS (
         SELECT DISTINCT ON (c.id) c.id, c.dist, c.start_char FROM c ORDER BY c.id, c.dist, c.start_char
       )
@@ -72,7 +73,8 @@ BEGIN
     WHERE filter IS NULL OR EXISTS (
       SELECT 1 FROM public.documents AS d
       WHERE d.id = p.doc_id
-        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter))
     ORDER BY p.embedding <=> query_embedding
     LIMIT fetch_n
   ), numbered AS (
@@ -103,7 +105,8 @@ BEGIN
     WHERE filter IS NULL OR EXISTS (
       SELECT 1 FROM public.documents AS d
       WHERE d.id = p.doc_id
-        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter))
+        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter))
     ORDER BY p.embedding <=> query_embedding
   LOOP
     CONTINUE WHEN rec.id = ANY(seen);
@@ -123,7 +126,8 @@ BEGIN
       SELECT 1 FROM public.documents AS d
       WHERE EXISTS (SELECT 1 FROM search.passages AS p WHERE p.doc_id = d.id)
         AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
-                                AND search.conditions_hold(d.metadata, filter)))
+                                AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter)))
       LIMIT max_rank
     ) AS s;
     IF available > n THEN

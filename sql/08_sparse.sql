@@ -37,7 +37,8 @@ BEGIN
         FROM public.documents AS d
         WHERE d.sparse IS NOT NULL
           AND (filter IS NULL
-               OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)))
+               OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter)))
       )
       SELECT c.id, (row_number() OVER (ORDER BY c.ip DESC, c.id))::integer, c.ip
       FROM c WHERE c.ip > 0 ORDER BY c.ip DESC, c.id LIMIT max_rank;
@@ -51,7 +52,8 @@ BEGIN
     FROM public.documents AS d
     WHERE d.sparse IS NOT NULL
       AND (filter IS NULL
-           OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)))
+           OR (d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter)))
     ORDER BY d.sparse <#> query_sparse
   LOOP
     seen := seen + 1;
@@ -72,7 +74,8 @@ BEGIN
       SELECT 1 FROM public.documents AS d
       WHERE d.sparse IS NOT NULL
         AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
-                                AND search.conditions_hold(d.metadata, filter)))
+                                AND search.conditions_hold(d.metadata, filter)
+                AND search.text_holds(d.tsv, filter)))
       LIMIT seen + 1
     ) AS s;
     IF available > seen THEN

@@ -116,16 +116,15 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     from app.errors import ModelUnavailable
-    from app.search.filters import normalize_filters
-    from app.search.service import statement_parameters
+    from app.search.service import read_query, statement_parameters
     from app.search.terms import bounded_terms
     from app.sqlparams import psql_script
     from app.text import query_terms
     from app.wiring import model_holder
 
     req = request_from_args(args.query, args)
-    filters = normalize_filters(req.filters)
-    terms = query_terms(req.q)
+    text, filters = read_query(req)
+    terms = query_terms(text)
     over_cap = len(set(terms)) > settings.max_query_terms  # /search keeps the strongest terms only
     pool = connect(args, settings) if over_cap or not args.no_vector else None
     vector, note = None, None
@@ -139,7 +138,7 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 models = model_holder(settings, pool)
                 models.load()
-                vector = models.get().encode_queries([req.q])[0]
+                vector = models.get().encode_queries([text])[0]
             except ModelUnavailable as exc:
                 note = f"no query vector (keyword statements only): {exc}"
                 say(f"warning: {note}")

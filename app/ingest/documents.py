@@ -69,7 +69,7 @@ def analyze(doc: Document) -> AnalyzedDocument:
     own counts so a title weight (BM25F-style) can be applied at query time."""
     title = document_tokens(doc.title)
     body = document_tokens(doc.body)
-    shift = len(title)
+    shift = title[-1].position + 1 if title else 0  # a gap: no phrase spans the title and the body
     tokens: list[Token] = title + [Token(t.term, t.position + shift, t.start, t.end) for t in body]
     return AnalyzedDocument(
         doc,

@@ -33,6 +33,11 @@ class Fusion(StrEnum):
     minmax = "minmax"
 
 
+class Syntax(StrEnum):
+    web = "web"  # "phrases", -exclusions and OR, as websearch_to_tsquery reads them
+    plain = "plain"  # every character is text
+
+
 class Mode(StrEnum):
     hybrid = "hybrid"
     keyword = "keyword"
@@ -118,6 +123,13 @@ class SearchRequest(BaseModel):
         default=None,
         allow_inf_nan=False,
         description="Drop hybrid hits whose fused score is lower (most useful with `minmax`).",
+    )
+    syntax: Syntax = Field(
+        default=Syntax.web,
+        description='`web`: `"exact phrase"` (its words adjacent and in order, required), `-word` and '
+        '`-"phrase"` (no hit holds them, semantic hits included) and `OR`, as PostgreSQL\'s '
+        "`websearch_to_tsquery` reads them; a quote without its pair, a lone `-` or operators only are "
+        "read as plain text. `plain`: every character is text.",
     )
     filters: dict[str, Any] | None = Field(
         default=None,

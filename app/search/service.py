@@ -25,7 +25,8 @@ from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
-from app.search.request import Fusion, Hit, Mode, SearchRequest, SearchResult, sql_arguments
+from app.search.request import Fusion, Hit, Mode, SearchRequest, SearchResult, Syntax, sql_arguments
+from app.search.syntax import parse, plain, text_condition
 from app.search.terms import bounded_terms
 from app.text import query_terms
 
@@ -73,9 +74,9 @@ class SearchService:
         encodes in batches); `snippets` False skips snippet building (evaluation needs only ids).
         """
         self.validate(req)
-        filters = normalize_filters(req.filters)
+        text, filters = read_query(req)
         started = time.perf_counter()
-        terms = query_terms(req.q)
+        terms = query_terms(text)
         if len(set(terms)) > self.settings.max_query_terms:
             with self.reads.connection() as conn:
                 terms = bounded_terms(conn, terms, self.settings.max_query_terms)
@@ -94,7 +95,7 @@ class SearchService:
                 t0 = time.perf_counter()
                 model_name = self.models.get().name
                 embedding, sparse_query = self._encode(
-                    req.q, sparse_needed, req.mode is Mode.sparse or bool(req.sparse)
+                    text, sparse_needed, req.mode is Mode.sparse or bool(req.sparse)
                 )
                 embedding = embedding if dense_needed else None
                 timings["embed"] = _ms(t0)
@@ -204,6 +205,17 @@ class SearchService:
             **bm25,
             "ef_search": params["ef_search"],
         }
+
+
+def read_query(req: SearchRequest) -> tuple[str, dict[str, Any] | None]:
+    """The text to score and embed (the query without its syntax's operators) and the normalised
+    filters, with the syntax's phrases and exclusions as their `text` condition (search.text_holds)."""
+    parsed = parse(req.q) if req.syntax is Syntax.web else plain(req.q)
+    filters = normalize_filters(req.filters)
+    condition = text_condition(parsed)
+    if condition:
+        filters = {**(filters or {}), "text": condition}
+    return parsed.text, filters
 
 
 def statement_parameters(

@@ -85,10 +85,10 @@ FOLD_PHRASES, FOLD_CHARACTERS = "tw2sp", "t2s"
 
 @dataclass(frozen=True)
 class Token:
-    """One kept token: its term, 1-based position among kept tokens, and offsets in the normalised text."""
+    """One kept token: its term, 1-based position, and offsets in the normalised text."""
 
     term: str
-    position: int
+    position: int  # documents: the word's (its sub-words share it); queries: the token's
     start: int
     end: int
 
@@ -127,6 +127,7 @@ class Analyzer:
         parts = [f"jieba={jieba.__version__}", f"stem={self.config.stemmer_language or ''}"]
         if self.config.fold_script:
             parts.append(f"fold=opencc-{FOLD_PHRASES}")
+        parts.append("positions=words")  # sub-words share their word's position (phrase search)
         parts.append("stop=" + hashlib.sha1("\n".join(sorted(self.stopwords)).encode()).hexdigest()[:12])
         if self.config.user_dict is not None:
             parts.append("dict=" + hashlib.sha1(self.config.user_dict.read_bytes()).hexdigest()[:12])
@@ -174,7 +175,19 @@ class Analyzer:
         return tokens
 
     def document_tokens(self, text: str) -> list[Token]:
-        return self._tokens(text, "search")
+        """Search-mode tokens, a word's sub-words at the word's own position (中华人民共和国 and its 中华,
+        人民, 共和国 all at one position), so positions count words: a phrase's words are adjacent in
+        the tsvector exactly when they follow each other in the text."""
+        tokens = self._tokens(text, "search")
+        groups: list[tuple[int, int, list[Token]]] = []  # (start, end, tokens) of each word in order
+        for tok in tokens:
+            start, end, members = tok.start, tok.end, [tok]
+            while groups and (groups[-1][1] > tok.start or groups[-1][0] >= tok.start):
+                g_start, g_end, g_members = groups.pop()  # a sub-word of this word, or overlapping it
+                start, end, members = min(start, g_start), max(end, g_end), g_members + members
+            groups.append((start, end, members))
+        position = {id(t): n for n, (_, _, members) in enumerate(groups, start=1) for t in members}
+        return [Token(t.term, position[id(t)], t.start, t.end) for t in tokens]
 
     def query_tokens(self, text: str) -> list[Token]:
         return self._tokens(text, "default")

@@ -32,6 +32,7 @@ BAD = [
     {"min_score": "nan"},
     {"mode": "fuzzy"},
     {"fusion": "max"},
+    {"syntax": "lucene"},
     {"filters": "[1]"},
     {"filters": "{oops"},
 ]

@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from app import cli
 from app.api.main import create_app
 from app.config import Settings
+from app.db import revisions
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
 from app.ingest.documents import Document
@@ -144,11 +145,15 @@ def test_sql_params_run_in_psql(
     monkeypatch.setattr(cli, "get_settings", lambda: s)
     query = '北京的天气 it\'s \\ "quoted"'
     # the defaults, then options as the search box would send them: psql answers as /search does
-    for flags in (
-        [],
-        ["--rrf-k", "3", "--fusion", "minmax", "--keyword-weight", "2", "--filters", '{"n": {"gte": 2}}'],
+    # the defaults (quotes read as plain text), options as the search box would send them, and the
+    # query syntax (a required phrase, an exclusion): psql answers as /search does
+    for text, flags in (
+        (query, ["--syntax", "plain"]),
+        (query, ["--syntax", "plain", "--rrf-k", "3", "--fusion", "minmax", "--keyword-weight", "2"]),
+        (query, ["--syntax", "plain", "--filters", '{"n": {"gte": 2}}']),
+        ('"北京的天气" 晴朗 -上海', []),
     ):
-        assert cli.main(["sql-params", query, "-k", "5", *flags]) == 0
+        assert cli.main(["sql-params", text, "-k", "5", *flags]) == 0
         script = capsys.readouterr().out
         assert script.startswith("\\set terms ") and "\\set embedding '[" in script
         (tmp_path / "q.sql").write_text(
@@ -176,9 +181,9 @@ def test_sql_params_run_in_psql(
         service = SearchService(loaded, ModelHolder.ready(tiny_m3), s)
         options = dict(zip([f[2:].replace("-", "_") for f in flags[::2]], flags[1::2], strict=True))
         for mode in (Mode.keyword, Mode.semantic, Mode.hybrid):
-            hits = service.search(SearchRequest(query, mode, limit=5, **options), snippets=False).hits
+            hits = service.search(SearchRequest(text, mode, limit=5, **options), snippets=False).hits
             rows = out[: len(hits)]
-            assert hits or not flags
+            assert hits
             assert [r.split("|")[0] for r in rows] == [h.id for h in hits], (mode, flags, rows)
             assert all(abs(float(r.split("|")[1]) - h.score) < 1e-9 for r, h in zip(rows, hits, strict=True))
             out = out[len(hits) :]
@@ -228,7 +233,11 @@ def test_stats_and_reindex_while_searching(
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["documents"] == 12 and stats["bm25_n_docs"] == 12 and stats["revision"] == "0010"
+    assert (
+        stats["documents"] == 12
+        and stats["bm25_n_docs"] == 12
+        and stats["revision"] == revisions(str(settings.database_url))[1]
+    )
     assert stats["model"]["dim"] == 32 and stats["last_ingest"]
     relations = {r["name"]: r for r in stats["relations"]}
     assert relations["search.passages_embedding_hnsw"]["method"] == "hnsw"
