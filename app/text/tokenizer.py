@@ -177,17 +177,22 @@ class Analyzer:
     def document_tokens(self, text: str) -> list[Token]:
         """Search-mode tokens, a word's sub-words at the word's own position (中华人民共和国 and its 中华,
         人民, 共和国 all at one position), so positions count words: a phrase's words are adjacent in
-        the tsvector exactly when they follow each other in the text."""
+        the tsvector exactly when they follow each other in the text. jieba gives a word's sub-words
+        just before the word, inside its span: a token that overlaps or covers the spans before it
+        joins their position."""
         tokens = self._tokens(text, "search")
-        groups: list[tuple[int, int, list[Token]]] = []  # (start, end, tokens) of each word in order
-        for tok in tokens:
-            start, end, members = tok.start, tok.end, [tok]
+        positions: list[int] = []
+        groups: list[tuple[int, int, int, int]] = []  # (start, end, first token, position) per word
+        for i, tok in enumerate(tokens):
+            start, end, first = tok.start, tok.end, i
             while groups and (groups[-1][1] > tok.start or groups[-1][0] >= tok.start):
-                g_start, g_end, g_members = groups.pop()  # a sub-word of this word, or overlapping it
-                start, end, members = min(start, g_start), max(end, g_end), g_members + members
-            groups.append((start, end, members))
-        position = {id(t): n for n, (_, _, members) in enumerate(groups, start=1) for t in members}
-        return [Token(t.term, position[id(t)], t.start, t.end) for t in tokens]
+                g_start, g_end, first, _ = groups.pop()
+                start, end = min(start, g_start), max(end, g_end)
+            position = groups[-1][3] + 1 if groups else 1
+            groups.append((start, end, first, position))
+            positions[first:] = [position] * (i - first)
+            positions.append(position)
+        return [Token(t.term, p, t.start, t.end) for t, p in zip(tokens, positions, strict=True)]
 
     def query_tokens(self, text: str) -> list[Token]:
         return self._tokens(text, "default")
