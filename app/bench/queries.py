@@ -59,3 +59,20 @@ def draw_queries(
         if text:
             out.append(BenchQuery(text, kind))
     return out
+
+
+def syntax_queries(queries: Sequence[BenchQuery]) -> list[tuple[int, BenchQuery]]:
+    """The search box's syntax on the same queries (with the index of the query each came from, whose
+    vector it reuses): a `phrase` kind quotes the first ten characters of each long query (a piece of a
+    document, so it exists) and keeps the rest as words; an `exclusion` kind adds `-word` to each
+    mixed query, the word taken from the next query."""
+    out: list[tuple[int, BenchQuery]] = []
+    for i, q in enumerate(queries):
+        if q.kind == "long" and len(q.text) > 12 and '"' not in q.text:
+            head, tail = q.text[:10].strip(), q.text[10:].strip()
+            out.append((i, BenchQuery(f'"{head}" {tail}', "phrase")))
+        elif q.kind == "mixed":
+            other = queries[(i + 1) % len(queries)].text.split()
+            if other and '"' not in q.text:
+                out.append((i, BenchQuery(f"{q.text} -{other[0]}", "exclusion")))
+    return out

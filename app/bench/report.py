@@ -42,6 +42,10 @@ def render(report: dict[str, Any]) -> str:
     for mode, res in report["search"].items():
         kinds = " / ".join(f"{k} {v}" for k, v in res.get("by_kind_p50_ms", {}).items())
         lines.append(f"    {mode} p50 ms by query kind: {kinds}")
+    for mode, res in report.get("search_syntax", {}).items():
+        kinds = " / ".join(f"{k} {v}" for k, v in res.get("by_kind_p50_ms", {}).items())
+        lat = res["latency_ms"]
+        lines.append(f"    {mode} with the query syntax: p50 / p99 ms {lat['p50']} / {lat['p99']} ({kinds})")
     kw, sem, hy = (report["search"][m]["latency_ms"] for m in ("keyword", "semantic", "hybrid"))
     lines.append(_row("keyword p50 ms", kw["p50"], "<= 10", kw["p50"] <= TARGETS["keyword_p50_ms"]))
     lines.append(_row("keyword p99 ms", kw["p99"], "<= 50", kw["p99"] <= TARGETS["keyword_p99_ms"]))

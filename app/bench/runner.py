@@ -17,7 +17,7 @@ import numpy as np
 
 from app.bench import engine
 from app.bench.engine import IndexParams, Progress
-from app.bench.queries import draw_queries
+from app.bench.queries import draw_queries, syntax_queries
 from app.config import Settings
 from app.db import open_pool, temporary_database, upgrade
 from app.embedding.base import Embedder
@@ -206,6 +206,15 @@ def _run(
         mode.value: engine.time_queries(service, queries, qvecs, mode, progress)
         for mode in (Mode.keyword, Mode.semantic, Mode.hybrid)
     }
+    # the query syntax (phrases required, exclusions) on the same queries, keyword and hybrid
+    with_syntax = syntax_queries(queries)
+    syntax = {
+        mode.value: engine.time_queries(
+            service, [q for _, q in with_syntax], qvecs[[i for i, _ in with_syntax]], mode, progress
+        )
+        for mode in (Mode.keyword, Mode.hybrid)
+        if with_syntax
+    }
     truth = engine.exact_top10(pool, qvecs, progress)
     recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
     bodies = [a.doc.body for a in sample[:5000]]  # the mixed load's upserts reuse corpus texts
@@ -241,6 +250,7 @@ def _run(
         "indexes": indexes,
         "queries": query_set,
         "search": search,
+        "search_syntax": syntax,
         "semantic_recall": recall,
         "settings": {
             "ef_search": settings.hnsw_ef_search,

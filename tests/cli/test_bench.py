@@ -32,6 +32,12 @@ def test_bench_cli_reports_every_section(
     for mode in ("keyword", "semantic", "hybrid"):
         assert report["search"][mode]["latency_ms"]["n"] == 24
     assert report["search"]["keyword"]["mean_hits"] > 0
+    syntax = report["search_syntax"]  # phrases and exclusions on the same queries
+    assert set(syntax) == {"keyword", "hybrid"} and set(syntax["keyword"]["by_kind_p50_ms"]) == {
+        "phrase",
+        "exclusion",
+    }
+    assert syntax["keyword"]["mean_hits"] > 0 and "with the query syntax" in render_text
     assert all(0 <= r["recall@10"] <= 1 for r in report["semantic_recall"])
     # the loaded index (VECTOR_STORAGE: halfvec), and by default the other storage side by side
     variants = report["index_variants"]

@@ -50,3 +50,17 @@ def test_bench_skips_bad_records(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert [d.external_id for d in documents(corpus, None)] == ["a", "c", "d"]
+
+
+def test_syntax_queries_quote_a_piece_of_a_document_and_exclude_a_word() -> None:
+    from app.bench.queries import BenchQuery, syntax_queries
+
+    qs = [
+        BenchQuery("北京大学的历史很长也很有名气", "long"),
+        BenchQuery("北京 天气", "mixed"),
+        BenchQuery("上海 很好", "common"),
+    ]
+    assert syntax_queries(qs) == [
+        (0, BenchQuery('"北京大学的历史很长也" 很有名气', "phrase")),
+        (1, BenchQuery("北京 天气 -上海", "exclusion")),
+    ]
