@@ -15,7 +15,11 @@ class EmptyQuery(InvalidQuery):
     """The query has no searchable token after normalisation."""
 
 
-class DocumentNotFound(HybridSearchError):
+class NotFound(HybridSearchError):
+    """Nothing has the requested id (404)."""
+
+
+class DocumentNotFound(NotFound):
     """No document has the requested id."""
 
 

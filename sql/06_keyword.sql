@@ -50,6 +50,43 @@ BEGIN
               THEN greatest((c.total_len + (title_weight - 1) * c.total_title_len)::float8 / c.n_docs, 1e-9)
               ELSE 1 END
   INTO n, avgdl FROM search.corpus_stats AS c;
+  -- Synonyms (the filter's `synonyms`, from search.synonym_groups): each query term's forms score as
+  -- one term, as Lucene's SynonymQuery: their frequencies in a document summed, their df the largest
+  -- of theirs; never as extra terms that would add to the score. Every posting of every form is read.
+  IF filter ? 'synonyms' THEN
+    RETURN QUERY
+      WITH q AS (
+        SELECT t AS term, count(*) AS qtf FROM unnest(query_terms) AS t WHERE t <> '' GROUP BY t
+      ), g AS (
+        SELECT q.term, q.qtf, coalesce(
+                 (SELECT array_agg(x) FROM jsonb_array_elements_text(filter->'synonyms'->q.term) AS x),
+                 ARRAY[q.term]) AS forms
+        FROM q
+      ), w AS (
+        SELECT g.term, g.forms, g.qtf * ln(1 + (n - max(s.df) + 0.5) / (max(s.df) + 0.5)) AS weight
+        FROM g JOIN search.term_stats AS s ON s.term = ANY(g.forms)
+        GROUP BY g.term, g.qtf, g.forms
+      ), per AS (
+        SELECT p.doc_id, w.term, w.weight, sum(p.tf)::integer AS tf, sum(p.tf_title)::integer AS tf_title,
+               max(p.dl) AS dl, max(p.tl) AS tl
+        FROM w JOIN search.postings AS p ON p.term = ANY(w.forms)
+        WHERE EXISTS (
+          SELECT 1 FROM public.documents AS d WHERE d.id = p.doc_id
+            AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+            AND search.text_holds(d.tsv, filter))
+        GROUP BY p.doc_id, w.term, w.weight
+      ), scored AS (
+        SELECT per.doc_id AS id,
+               sum(search.bm25_term(per.weight, per.tf, per.tf_title, per.dl, per.tl, k1, b, avgdl,
+                                    title_weight) ORDER BY per.term) AS s
+        FROM per GROUP BY per.doc_id
+      )
+      SELECT sc.id, (row_number() OVER (ORDER BY sc.s DESC, sc.id))::integer, sc.s
+      FROM scored AS sc
+      ORDER BY sc.s DESC, sc.id
+      LIMIT max_rank;
+    RETURN;
+  END IF;
   SELECT array_agg(w.term ORDER BY w.weight DESC, w.term), array_agg(w.weight ORDER BY w.weight DESC, w.term),
          array_agg(w.df ORDER BY w.weight DESC, w.term)
   INTO terms, weights, dfs

@@ -21,18 +21,18 @@ from app.api import metrics
 from app.api.deps import AppState
 from app.api.limits import ContentLengthLimit
 from app.api.responses import SafeJSONResponse
-from app.api.routes import analyze, documents, health, page, search, similar
+from app.api.routes import analyze, documents, health, page, search, similar, synonyms
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
 from app.embedding.loader import ModelHolder
 from app.errors import (
     DatabaseUnavailable,
-    DocumentNotFound,
     HybridSearchError,
     InvalidDocument,
     InvalidQuery,
     ModelMismatch,
     ModelUnavailable,
+    NotFound,
 )
 from app.search import SearchService
 from app.search.query_log import QueryLog
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 ERROR_STATUS: dict[type[Exception], int] = {
     InvalidQuery: 422,
     InvalidDocument: 422,
-    DocumentNotFound: 404,
+    NotFound: 404,
     ModelMismatch: 409,
     ModelUnavailable: 503,
     DatabaseUnavailable: 503,
@@ -98,6 +98,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(analyze.router)
     app.include_router(page.router)
+    app.include_router(synonyms.router)
     registry = metrics.registry_for(app)
 
     @app.get("/metrics", include_in_schema=False)

@@ -70,3 +70,19 @@ class ReadyOut(BaseModel):
     replicas: dict[str, str] = Field(
         default={}, description="Each read replica's state (searches skip one that is not ok)."
     )
+
+
+class SynonymsIn(RequestBody):
+    rules: list[str] = Field(
+        min_length=1,
+        max_length=10_000,
+        description='Rules in Solr\'s synonym syntax: "手机, 移动电话, 智能手机" (equivalent), '
+        '"苹果手机 => iphone" (one way, replacing).',
+    )
+
+
+class SynonymOut(BaseModel):
+    id: int
+    rule: str = Field(description="As written.")
+    forms: list[str] = Field(description="The words, as the analyzer's terms.")
+    targets: list[str] | None = Field(description="One-way rules: what the forms are searched as.")

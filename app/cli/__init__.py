@@ -13,12 +13,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from app.cli import admin, bench, evaluate, ingest, search, serve
+from app.cli import admin, bench, evaluate, ingest, search, serve, synonyms
 from app.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, say
 from app.config import get_settings
 from app.errors import HybridSearchError, InvalidDocument, InvalidQuery
 
-GROUPS = (serve, ingest, search, evaluate, bench, admin)
+GROUPS = (serve, ingest, search, evaluate, bench, admin, synonyms)
 
 
 def parser() -> argparse.ArgumentParser:

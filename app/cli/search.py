@@ -117,6 +117,7 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
 def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     from app.errors import ModelUnavailable
     from app.search.service import read_query, statement_parameters
+    from app.search.synonyms import synonym_groups
     from app.search.terms import bounded_terms
     from app.sqlparams import psql_script
     from app.text import query_terms
@@ -125,16 +126,16 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     req = request_from_args(args.query, args)
     text, filters = read_query(req)
     terms = query_terms(text)
-    over_cap = len(set(terms)) > settings.max_query_terms  # /search keeps the strongest terms only
-    pool = connect(args, settings) if over_cap or not args.no_vector else None
-    vector, note = None, None
+    vector, note, groups = None, None, {}
+    pool = connect(args, settings)  # the synonyms, the strongest terms of a long query, the model
     try:
-        if pool is not None and over_cap:
-            with pool.connection() as conn:
+        with pool.connection() as conn:
+            if len(set(terms)) > settings.max_query_terms:  # /search keeps the strongest terms only
                 terms = bounded_terms(conn, terms, settings.max_query_terms)
+            groups = synonym_groups(conn, terms)
         if not terms and args.no_vector:
             raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
-        if pool is not None and not args.no_vector:
+        if not args.no_vector:
             try:
                 models = model_holder(settings, pool)
                 models.load()
@@ -143,12 +144,13 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
                 note = f"no query vector (keyword statements only): {exc}"
                 say(f"warning: {note}")
     finally:
-        if pool is not None:
-            pool.close()
+        pool.close()
     if args.json:
         emb = None if vector is None else [float(x) for x in vector]
-        print(json.dumps({"terms": terms, "embedding": emb}, ensure_ascii=False))
+        print(json.dumps({"terms": terms, "synonyms": groups, "embedding": emb}, ensure_ascii=False))
     else:
+        if groups:  # the keyword leg scores each term's forms as one term, as /search does
+            filters = {**(filters or {}), "synonyms": groups}
         params = statement_parameters(req, settings, terms, vector, None, filters)
         print(psql_script(terms, vector, params, note))
     return EXIT_OK

@@ -255,5 +255,10 @@ class SearchResult(BaseModel):
         default=True,
         description="False when the semantic or sparse leg could not return every matching document.",
     )
+    synonyms: dict[str, list[str]] = Field(
+        default={},
+        description="The query's terms that have synonyms (search.synonyms), with every form searched for "
+        "each; the keyword leg scores a term's forms as one term.",
+    )
     fusion: dict[str, Any] = Field(default={}, description="The parameters that produced the scores.")
     timings_ms: dict[str, float] = {}

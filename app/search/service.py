@@ -111,7 +111,7 @@ class SearchService:
         result.fusion = self._fusion(req, params)
         t0 = time.perf_counter()
         try:
-            rows, result.complete = self._run(req.mode, params, model_name)
+            rows, result.complete, result.synonyms = self._run(req.mode, params, model_name)
         except ModelSwitched as exc:
             # A reembed swapped the vectors under this process: load the new model; hybrid answers from
             # the keyword leg meanwhile, the vector modes say why they cannot.
@@ -121,25 +121,33 @@ class SearchService:
             result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
             params = statement_parameters(req, self.settings, terms, None, None, filters, snippets)
             result.fusion = self._fusion(req, params)
-            rows, result.complete = self._run(req.mode, params, None)
+            rows, result.complete, result.synonyms = self._run(req.mode, params, None)
         timings["database"] = _ms(t0)
         t0 = time.perf_counter()
         from_passage = req.mode is Mode.semantic
-        result.hits = [self._hit(row, terms, from_passage) for row in rows]
+        marked = terms + [form for forms in result.synonyms.values() for form in forms]
+        result.hits = [self._hit(row, marked, from_passage) for row in rows]
         timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
         return result
 
     def _run(
         self, mode: Mode, params: dict[str, Any], model_name: str | None
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """The search statement, and whether the vector legs saw every match."""
+    ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]]]:
+        """The search statement, whether the vector legs saw every match, and the synonyms the keyword
+        leg searched (read on the same connection first, so a rule applies from the next search on)."""
         with self.checked_cursor(model_name) as cur:
+            groups: dict[str, list[str]] = {}
+            if mode in (Mode.keyword, Mode.hybrid) and params["terms"]:
+                row = cur.execute(query("synonym_groups"), {"terms": params["terms"]}).fetchone()
+                groups = dict(next(iter(row.values())) or {}) if row else {}
+                if groups:
+                    params = {**params, "filters": with_synonyms(params["filters"], groups)}
             rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
             if mode is Mode.keyword:
-                return rows, True
+                return rows, True, groups
             complete = cur.execute(query("search_complete")).fetchone()
-            return rows, bool(complete and next(iter(complete.values())))
+            return rows, bool(complete and next(iter(complete.values()))), groups
 
     @contextmanager
     def checked_cursor(self, model_name: str | None) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
@@ -205,6 +213,11 @@ class SearchService:
             **bm25,
             "ef_search": params["ef_search"],
         }
+
+
+def with_synonyms(filters: Jsonb | None, groups: dict[str, list[str]]) -> Jsonb:
+    """The statement's filter with the synonyms the keyword leg scores as one term each."""
+    return Jsonb({**(filters.obj if filters is not None else {}), "synonyms": groups})
 
 
 def read_query(req: SearchRequest) -> tuple[str, dict[str, Any] | None]:

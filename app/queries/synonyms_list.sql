@@ -1,0 +1,1 @@
+SELECT id, rule, forms, targets FROM search.synonyms ORDER BY id

@@ -1,0 +1,1 @@
+DELETE FROM search.synonyms WHERE id = ANY(%(ids)s)
