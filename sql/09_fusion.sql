@@ -6,8 +6,10 @@
 --                      divided by the sum of the weights of the legs that ran (a convex combination)
 -- The legs: keyword (BM25), semantic (dense cosine) and, when `query_sparse` is given, the learned
 -- sparse leg. A leg contributes only where it ranked the document. A NULL query_embedding (no model)
--- leaves the semantic leg out. Fused scores below min_score are dropped. The vector legs read the HNSW
--- index with ef_search at least the window (a fixed value per window, so the lists are repeatable).
+-- leaves the semantic leg out. The filter's synonyms are the keyword leg's alone: the vector legs get
+-- the filter without them (none at all when nothing else is in it). Fused scores below min_score are
+-- dropped. The vector legs read the HNSW index with ef_search at least the window (a fixed value per
+-- window, so the lists are repeatable).
 CREATE OR REPLACE FUNCTION search.fused(
     query_terms text[], query_embedding vector, query_sparse sparsevec, window_size integer,
     rrf_k integer, keyword_weight double precision, semantic_weight double precision,
@@ -23,10 +25,12 @@ LANGUAGE sql AS $$
     SELECT * FROM search.keyword_ranks(query_terms, window_size, k1, b, filter, title_weight)
   ), sem AS (
     SELECT * FROM search.semantic_ranks(
-      query_embedding, window_size, filter, greatest(ef_search, window_size), exact_below)
+      query_embedding, window_size, nullif(filter - 'synonyms', '{}'), greatest(ef_search, window_size),
+      exact_below)
   ), sp AS (
     SELECT * FROM search.sparse_ranks(
-      query_sparse, window_size, filter, greatest(ef_search, window_size), exact_below)
+      query_sparse, window_size, nullif(filter - 'synonyms', '{}'), greatest(ef_search, window_size),
+      exact_below)
   ), ranges AS (
     SELECT (SELECT min(score) FROM kw) AS k_lo, (SELECT max(score) FROM kw) AS k_hi,
            (SELECT min(score) FROM sem) AS s_lo, (SELECT max(score) FROM sem) AS s_hi,

@@ -1,6 +1,7 @@
 """Synonyms applied at query time: search.synonyms (equivalence groups and one-way rules, as the
 analyzer's terms), search.synonym_groups (a query's terms with their forms), and the keyword leg
-scoring a term's forms as one term, as Lucene's SynonymQuery (migrations/versions/sql/0012_search.sql).
+scoring a term's forms as one term, as Lucene's SynonymQuery; search.fused keeps the synonyms from the
+vector legs' filter (migrations/versions/sql/0012_search.sql).
 
 Revision ID: 0012
 Revises: 0011
