@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from app.config import Settings
@@ -48,6 +51,17 @@ def connect(args: argparse.Namespace, settings: Settings) -> ConnectionPool:
     from app.wiring import connect as open_connection
 
     return open_connection(settings, schema=_schema(args), announce=say)
+
+
+@contextmanager
+def one_connection(args: argparse.Namespace, settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    """One connection on the command's database (reached and migrated), in one transaction."""
+    pool = connect(args, settings)
+    try:
+        with pool.connection() as conn:
+            yield conn
+    finally:
+        pool.close()
 
 
 def count_lines(path: Path) -> int | None:

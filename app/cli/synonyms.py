@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from app.cli.common import EXIT_BAD_INPUT, EXIT_OK, add_migrate_flag, connect, say
+from app.cli.common import EXIT_BAD_INPUT, EXIT_OK, add_migrate_flag, one_connection, say
 from app.config import Settings
 from app.errors import InvalidDocument, InvalidQuery
 
@@ -36,12 +36,8 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     rules = [r for r in map(parse_rule, args.rule) if r is not None]
     if not rules:
         raise InvalidQuery("no rule given")
-    pool = connect(args, settings)
-    try:
-        with pool.connection() as conn:
-            ids = add_rules(conn, rules)
-    finally:
-        pool.close()
+    with one_connection(args, settings) as conn:
+        ids = add_rules(conn, rules)
     print(json.dumps({"added": ids}))
     return EXIT_OK
 
@@ -49,12 +45,8 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     from app.search.synonyms import remove_rules
 
-    pool = connect(args, settings)
-    try:
-        with pool.connection() as conn:
-            removed = remove_rules(conn, args.id)
-    finally:
-        pool.close()
+    with one_connection(args, settings) as conn:
+        removed = remove_rules(conn, args.id)
     print(json.dumps({"removed": removed}))
     return EXIT_OK if removed == len(set(args.id)) else EXIT_BAD_INPUT
 
@@ -62,12 +54,8 @@ def run_remove(args: argparse.Namespace, settings: Settings) -> int:
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     from app.search.synonyms import list_rules
 
-    pool = connect(args, settings)
-    try:
-        with pool.connection() as conn:
-            rules = list_rules(conn)
-    finally:
-        pool.close()
+    with one_connection(args, settings) as conn:
+        rules = list_rules(conn)
     if args.json:
         print(json.dumps(rules, ensure_ascii=False, indent=2))
     else:
@@ -93,11 +81,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
             continue
         if rule is not None:
             rules.append(rule)
-    pool = connect(args, settings)
-    try:
-        with pool.connection() as conn:
-            ids = add_rules(conn, rules)
-    finally:
-        pool.close()
+    with one_connection(args, settings) as conn:
+        ids = add_rules(conn, rules)
     print(json.dumps({"added": len(ids), "bad": bad}))
     return EXIT_BAD_INPUT if bad else EXIT_OK
