@@ -267,7 +267,7 @@ def is_term(word: str) -> bool:
 
 
 def document_tokens(text: str) -> list[Token]:
-    """Search-mode tokens of a document, with positions and offsets into `normalize(text)`."""
+    """Search-mode tokens of a document, with word positions and offsets into `analyzer().normalize(text)`."""
     return analyzer().document_tokens(text)
 
 
