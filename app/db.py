@@ -167,15 +167,17 @@ def describe_url(url: str) -> str:
     return f"{user}{host}{port}/{info.get('dbname') or ''}"
 
 
-def check_reachable(url: str, timeout_s: float) -> None:
+def check_reachable(url: str, timeout_s: float) -> str | None:
     """One connection attempt bounded by `timeout_s` (DB_POOL_TIMEOUT_S): DatabaseUnavailable with the
-    reason, in one line, rather than a pool's retries and a traceback."""
+    reason, in one line, rather than a pool's retries and a traceback. On that connection, the
+    database's alembic revision (None: never migrated)."""
     try:
-        with psycopg.connect(psycopg_url(url), connect_timeout=max(1, round(timeout_s))):
-            pass
+        conn = psycopg.connect(psycopg_url(url), connect_timeout=max(1, round(timeout_s)))
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise DatabaseUnavailable(f"cannot reach the database at {describe_url(url)}: {reason}") from exc
+    with conn:
+        return current_revision(conn)
 
 
 def open_pool(
@@ -213,18 +215,28 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def revisions(url: str) -> tuple[str | None, str]:
-    """The database's alembic revision (None: never migrated) and the head revision of this code."""
+def current_revision(conn: psycopg.Connection[Any]) -> str | None:
+    """The database's alembic revision; None when it was never migrated."""
+    exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+    return str(row[0]) if row else None
+
+
+def head_revision(url: str) -> str:
+    """The newest revision of this code's migrations (read from the scripts, not the database)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     assert head is not None
+    return str(head)
+
+
+def revisions(url: str) -> tuple[str | None, str]:
+    """The database's alembic revision (None: never migrated) and the head revision of this code."""
     with psycopg.connect(psycopg_url(url)) as conn:
-        exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
-        if not exists or not exists[0]:
-            return None, head
-        row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
-    return (str(row[0]) if row else None), head
+        return current_revision(conn), head_revision(url)
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -10,7 +10,7 @@ from psycopg_pool import ConnectionPool
 
 from app import store
 from app.config import Settings
-from app.db import check_reachable, describe_url, open_pool, resolve_database_url, revisions, upgrade
+from app.db import check_reachable, describe_url, head_revision, open_pool, resolve_database_url, upgrade
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder, load_embedder
 from app.errors import ModelMismatch, SchemaOutdated
@@ -26,10 +26,10 @@ def database_url(
     (`migrate`, as `serve` does; `announce` hears of it first), required to be at head (`check`:
     SchemaOutdated otherwise), or left as it is (`any`: the migration commands themselves)."""
     url = resolve_database_url(settings)
-    check_reachable(url, settings.db_pool_timeout_s)
+    current = check_reachable(url, settings.db_pool_timeout_s)
     if schema == "any":
         return url
-    current, head = revisions(url)
+    head = head_revision(url)
     if current == head:
         return url
     was = f"at revision {current}" if current else "empty"
