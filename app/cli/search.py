@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from app.cli.common import EXIT_OK, add_migrate_flag, connect, say
 from app.config import Settings
 from app.errors import EmptyQuery, InvalidQuery
-from app.search.request import DefaultSetting, SearchRequest, ShortFlag, validation_message
+from app.search.request import OPTION_SETTINGS, SearchRequest, ShortFlag, validation_message
 
 
 def add_search_options(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def add_search_options(parser: argparse.ArgumentParser) -> None:
             continue
         flags = [f"--{name.replace('_', '-')}"] + [m.flag for m in field.metadata if isinstance(m, ShortFlag)]
         kind = next(t for t in (get_args(field.annotation) or (field.annotation,)) if t is not type(None))
-        from_setting = any(isinstance(m, DefaultSetting) for m in field.metadata)
+        from_setting = name in OPTION_SETTINGS
         default = "" if from_setting or field.default is None else f" Default: {field.default}."
         kwargs: dict[str, Any] = {
             "dest": name,

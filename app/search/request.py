@@ -165,11 +165,18 @@ class SearchRequest(BaseModel):
     def setting_or_value(self, name: str, settings: Settings) -> Any:
         """The option's value, or the setting it defaults to when left out."""
         value = getattr(self, name)
-        if value is None:
-            for meta in type(self).model_fields[name].metadata:
-                if isinstance(meta, DefaultSetting):
-                    return getattr(settings, meta.name)
+        if value is None and name in OPTION_SETTINGS:
+            return getattr(settings, OPTION_SETTINGS[name])
         return value
+
+
+# Each option that falls back to a setting, and that setting (read once from the fields' metadata).
+OPTION_SETTINGS: dict[str, str] = {
+    name: meta.name
+    for name, field in SearchRequest.model_fields.items()
+    for meta in field.metadata
+    if isinstance(meta, DefaultSetting)
+}
 
 
 def options_table() -> str:
@@ -178,7 +185,7 @@ def options_table() -> str:
     for name, field in SearchRequest.model_fields.items():
         if name == "q":
             continue
-        setting = next((m.name for m in field.metadata if isinstance(m, DefaultSetting)), None)
+        setting = OPTION_SETTINGS.get(name)
         if setting:
             default = f"`{setting.upper()}`"
         elif field.default is None:
