@@ -27,8 +27,11 @@ def add_synonyms(state: StateDep, body: SynonymsIn) -> list[SynonymOut]:
     if not rules:
         raise InvalidQuery("no rule given (blank and # comment lines are not rules)")
     with state.pool.connection() as conn:
-        ids = set(add_rules(conn, rules))
-        return [SynonymOut(**r) for r in list_rules(conn) if r["id"] in ids]
+        ids = add_rules(conn, rules)
+    return [
+        SynonymOut(id=i, rule=r.text, forms=r.forms, targets=r.targets)
+        for i, r in zip(ids, rules, strict=True)
+    ]
 
 
 @router.delete("/{rule_id}", status_code=204)
