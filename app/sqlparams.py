@@ -22,7 +22,6 @@ PSQL_VARIABLES = {"terms": ":'terms'", "embedding": ":'embedding'"}
 COLUMNS = {
     Mode.keyword: "id, title, score",
     Mode.semantic: "id, title, score",
-    Mode.sparse: "id, title, score",
     Mode.hybrid: "id, title, score, keyword_rank, semantic_rank",
 }
 

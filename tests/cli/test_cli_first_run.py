@@ -18,9 +18,11 @@ BIKES = DATA / "bikes.json"
 
 
 def hybrid_search(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """The command in a subprocess; `env` over this one's (DATABASE_URL left out unless `env` sets it)."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        env={**inherited, "HF_HUB_OFFLINE": "1", **env},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -29,29 +31,16 @@ def hybrid_search(*args: str, env: dict[str, str], timeout: float = 180) -> subp
 
 def test_first_command_is_ingest_into_a_new_home(tmp_path: Path, tiny_m3_path: Path) -> None:
     env = {"HYBRID_SEARCH_HOME": str(tmp_path / "home"), "EMBEDDING_MODEL": str(tiny_m3_path)}
-    env_no_url = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
     docs = tmp_path / "docs.jsonl"
     docs.write_text(
         '{"id": "1", "title": "北京", "text": "北京是中国的首都"}\n{"id": "2", "text": "上海在东海边"}\n',
         encoding="utf-8",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "ingest", str(docs), "--quiet"],
-        env=env_no_url | {"HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = hybrid_search("ingest", str(docs), "--quiet", env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "migrating the database" in done.stderr and "Traceback" not in done.stderr
     assert json.loads(done.stdout)["written"] == 2
-    found = subprocess.run(
-        [sys.executable, "-m", "app.cli", "search", "首都", "--mode", "keyword", "--json"],
-        env=env_no_url,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    found = hybrid_search("search", "首都", "--mode", "keyword", "--json", env=env, timeout=120)
     assert found.returncode == 0, found.stderr
     assert "migrating" not in found.stderr  # already at head: said once, done once
     assert [h["id"] for h in json.loads(found.stdout)["hits"]] == ["1"]
