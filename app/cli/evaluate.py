@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_OK, add_migrate_flag, connect, count_lines, progress_bar
+from app.cli.common import EXIT_OK, add_migrate_flag, connect, count_lines, database_url, progress_bar
 from app.config import Settings
 from app.errors import InvalidDocument, InvalidQuery
 from app.eval.modes import EVAL_MODES, EvalMode, chosen_modes
@@ -67,7 +67,7 @@ def _sparse_modes_if_possible(modes: list[EvalMode], names: list[str] | None, sp
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from contextlib import nullcontext
 
-    from app.db import check_reachable, open_pool, temporary_database, upgrade
+    from app.db import open_pool, temporary_database
     from app.embedding.loader import ModelHolder, load_embedder
     from app.embedding.sparse import sparse_embedder
     from app.eval.beir import load_beir
@@ -84,11 +84,13 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     def progress(items: Any, desc: str) -> Any:
         return progress_bar(args.quiet, iterable=items, desc=desc, unit="q")
 
-    database = nullcontext(args.database_url) if args.database_url else temporary_database()
+    # --database-url: reached and migrated as every command's database is
+    database = (
+        nullcontext(database_url(args, settings.model_copy(update={"database_url": args.database_url})))
+        if args.database_url
+        else temporary_database()
+    )
     with database as url:
-        if args.database_url:
-            check_reachable(url, settings.db_pool_timeout_s)
-            upgrade(url)
         pool = open_pool(url, settings, min_size=1)
         try:
             embedder = load_embedder(settings) if needs_model else None
