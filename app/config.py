@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         "(OpenCC's Taiwan phrase table: 臺灣 and 台湾, 軟體 and 软件 are one term); snippets still show "
         "the document's own characters. Changing it needs a re-ingest (the analyzer enters the hash)",
     )
+    pinyin_fields: Annotated[list[str], NoDecode] = Field(
+        default=["title"],
+        description="fields read into pinyin, comma-separated: `title`, `text` or metadata keys (string "
+        "values; the first 256 Chinese characters of each). A query typed in pinyin (`beijing daxue`, "
+        "`beijingdaxue`, `bjdx`) finds them, ranked after every character match. Empty: no pinyin. "
+        "Changing it needs a re-ingest (the analyzer enters the hash)",
+    )
 
     # Retrieval.
     bm25_k1: float = Field(default=1.2, ge=0, description="BM25's term-frequency saturation")
@@ -244,7 +251,7 @@ class Settings(BaseSettings):
         """The window of the deep fusion: every page up to MAX_OFFSET + MAX_LIMIT is a slice of it."""
         return max(self.max_offset + self.max_limit, self.rank_window)
 
-    @field_validator("cors_origins", "database_replica_urls", "api_keys", mode="before")
+    @field_validator("cors_origins", "database_replica_urls", "api_keys", "pinyin_fields", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -274,6 +281,7 @@ def analyzer_config(settings: Settings) -> AnalyzerConfig:
         stopwords_file=settings.stopwords_file,
         user_dict=settings.jieba_user_dict,
         fold_script=settings.script_folding,
+        pinyin_fields=tuple(settings.pinyin_fields),
     )
 
 
@@ -285,6 +293,8 @@ def default_text(value: object) -> str:
         return f"`{str(value).lower()}`"
     if isinstance(value, Path):
         return f"`./{value}`"
+    if isinstance(value, list):
+        return f"`{','.join(str(v) for v in value)}`"
     return f"`{value}`"
 
 

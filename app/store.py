@@ -143,6 +143,8 @@ def write_documents(
                         None if passages is None else passages[i][0][2],
                         None if sparse is None or dim is None else SparseVector(sparse[i], dim),
                         d.content_hash,
+                        a.pinyin.tsvector,
+                        a.pinyin.length,
                     )
                 )
         ids = dict(cur.execute(query("upsert_staged_documents")).fetchall())
@@ -176,6 +178,8 @@ STAGED_TYPES = [
     "vector",
     "sparsevec",
     "text",
+    "text",
+    "int4",
 ]
 
 

@@ -18,7 +18,9 @@ CREATE TABLE public.documents (
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     title_len    integer NOT NULL DEFAULT 0 CHECK (title_len >= 0),
-    sparse       sparsevec
+    sparse       sparsevec,
+    pinyin       tsvector NOT NULL DEFAULT ''::tsvector,
+    pinyin_len   integer NOT NULL DEFAULT 0 CHECK (pinyin_len >= 0)
 );
 COMMENT ON COLUMN public.documents.tsv IS 'jieba search-mode tokens with positions';
 COMMENT ON COLUMN public.documents.doc_len IS 'BM25 document length: number of tokens';
@@ -26,7 +28,11 @@ COMMENT ON COLUMN public.documents.embedding IS 'unit dense vector; vector(dim) 
 COMMENT ON COLUMN public.documents.title_len IS 'number of title tokens (first in the token stream)';
 COMMENT ON COLUMN public.documents.sparse IS
     'learned lexical weights (bge-m3 sparse head) of the document''s heaviest terms, by vocabulary id';
+COMMENT ON COLUMN public.documents.pinyin IS
+    'toneless pinyin of the PINYIN_FIELDS: syllables at consecutive positions, ~xy initials of adjacent pairs';
+COMMENT ON COLUMN public.documents.pinyin_len IS 'number of syllables in pinyin';
 CREATE INDEX documents_tsv_gin ON public.documents USING gin (tsv);
+CREATE INDEX documents_pinyin_gin ON public.documents USING gin (pinyin);
 CREATE INDEX documents_metadata_gin ON public.documents USING gin (metadata jsonb_path_ops);
 
 -- Exact term frequencies per document, in the body and in the title (a tsvector caps positions at 256
@@ -99,5 +105,6 @@ CREATE TYPE search.hit AS (
     metadata       jsonb,
     passage_start  integer,
     sparse_rank    integer,
-    sparse_score   double precision
+    sparse_score   double precision,
+    pinyin_score   double precision
 );

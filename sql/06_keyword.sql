@@ -346,15 +346,58 @@ BEGIN
 END
 $$;
 
+-- Pinyin matches (app/text/pinyin.py): documents whose `pinyin` column holds `query_pinyin` (a tsquery
+-- of syllable or initials phrases), the shortest first: a title the query spells whole ranks above one
+-- it is part of. score = 1 / the syllables in the document's pinyin fields. The filter applies as in
+-- every leg.
+CREATE OR REPLACE FUNCTION search.pinyin_ranks(query_pinyin tsquery, max_rank integer, filter jsonb DEFAULT NULL)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision)
+LANGUAGE sql STABLE AS $$
+  SELECT d.id, (row_number() OVER (ORDER BY d.pinyin_len, d.id))::integer, 1.0 / greatest(d.pinyin_len, 1)
+  FROM public.documents AS d
+  WHERE d.pinyin @@ query_pinyin
+    AND (filter IS NULL OR (d.metadata @> search.filter_contains(filter)
+                            AND search.conditions_hold(d.metadata, filter) AND search.text_holds(d.tsv, filter)))
+  ORDER BY d.pinyin_len, d.id
+  LIMIT greatest(max_rank, 0)
+$$;
+
+-- The lexical leg: BM25 over the characters (search.keyword_ranks), then, when the filter carries a
+-- `pinyin` tsquery (the query read as pinyin), the documents only pinyin finds, after every character
+-- match: pinyin is the lower-weighted match and never displaces a character one. `pinyin_score` is
+-- set on those alone (score stays NULL: they have no BM25 score; search.keyword shows 0).
+CREATE OR REPLACE FUNCTION search.lexical_ranks(
+    query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
+    filter jsonb DEFAULT NULL, title_weight double precision DEFAULT 2.0)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision, pinyin_score double precision)
+LANGUAGE sql STABLE AS $$
+  WITH kw AS (
+    SELECT * FROM search.keyword_ranks(query_terms, max_rank, k1, b, nullif(filter - 'pinyin', '{}'), title_weight)
+  ), counted AS (
+    SELECT count(*)::integer AS n FROM kw
+  ), py AS (
+    SELECT p.doc_id, p.score, row_number() OVER (ORDER BY p.rank) AS r
+    FROM search.pinyin_ranks((filter->>'pinyin')::tsquery, max_rank,
+                             nullif(filter - 'pinyin' - 'synonyms', '{}')) AS p
+    WHERE filter ? 'pinyin' AND (SELECT n FROM counted) < max_rank
+      AND NOT EXISTS (SELECT 1 FROM kw WHERE kw.doc_id = p.doc_id)
+  )
+  SELECT kw.doc_id, kw.rank, kw.score, NULL::float8 FROM kw
+  UNION ALL
+  SELECT py.doc_id, (c.n + py.r)::integer, NULL::float8, py.score
+  FROM py CROSS JOIN counted AS c WHERE c.n + py.r <= max_rank
+$$;
+
 CREATE OR REPLACE FUNCTION search.keyword(
     query_terms text[], result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
     k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75, filter jsonb DEFAULT NULL,
     snippet_width integer DEFAULT 160, title_weight double precision DEFAULT 2.0)
 RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
   SELECT d.external_id, d.title, d.url,
-         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
-         r.rank, r.score, NULL::integer, NULL::float8, d.metadata, NULL::integer, NULL::integer, NULL::float8
-  FROM search.keyword_ranks(query_terms, result_offset + result_limit, k1, b, filter, title_weight) AS r
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END,
+         coalesce(r.score, 0), r.rank, r.score, NULL::integer, NULL::float8, d.metadata,
+         NULL::integer, NULL::integer, NULL::float8, r.pinyin_score
+  FROM search.lexical_ranks(query_terms, result_offset + result_limit, k1, b, filter, title_weight) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
   WHERE r.rank > result_offset
   ORDER BY r.rank

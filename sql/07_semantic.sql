@@ -144,7 +144,8 @@ CREATE OR REPLACE FUNCTION search.semantic(
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
-         NULL::integer, NULL::float8, r.rank, r.score, d.metadata, r.passage_start, NULL::integer, NULL::float8
+         NULL::integer, NULL::float8, r.rank, r.score, d.metadata, r.passage_start, NULL::integer, NULL::float8,
+         NULL::float8
   FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search, exact_below) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
   WHERE r.rank > result_offset

@@ -93,7 +93,8 @@ CREATE OR REPLACE FUNCTION search.sparse(
 RETURNS SETOF search.hit LANGUAGE sql AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
-         NULL::integer, NULL::float8, NULL::integer, NULL::float8, d.metadata, NULL::integer, r.rank, r.score
+         NULL::integer, NULL::float8, NULL::integer, NULL::float8, d.metadata, NULL::integer, r.rank, r.score,
+         NULL::float8
   FROM search.sparse_ranks(query_sparse, result_offset + result_limit, filter, ef_search, exact_below) AS r
   JOIN public.documents AS d ON d.id = r.doc_id
   WHERE r.rank > result_offset

@@ -7,7 +7,9 @@
 -- The legs: keyword (BM25), semantic (dense cosine) and, when `query_sparse` is given, the learned
 -- sparse leg. A leg contributes only where it ranked the document. A NULL query_embedding (no model)
 -- leaves the semantic leg out. The filter's synonyms are the keyword leg's alone: the vector legs get
--- the filter without them (none at all when nothing else is in it). Fused scores below min_score are
+-- the filter without them (none at all when nothing else is in it), and so is the query's pinyin: the
+-- keyword leg is search.lexical_ranks, whose pinyin-only matches rank after its character matches, and
+-- carry `pinyin_score`. Fused scores below min_score are
 -- dropped. The vector legs read the HNSW index with ef_search at least the window (a fixed value per
 -- window, so the lists are repeatable).
 CREATE OR REPLACE FUNCTION search.fused(
@@ -19,17 +21,17 @@ CREATE OR REPLACE FUNCTION search.fused(
 RETURNS TABLE (doc_id bigint, fused_score double precision,
                keyword_rank integer, keyword_score double precision,
                semantic_rank integer, semantic_score double precision, passage_start integer,
-               sparse_rank integer, sparse_score double precision)
+               sparse_rank integer, sparse_score double precision, pinyin_score double precision)
 LANGUAGE sql AS $$
   WITH kw AS (
-    SELECT * FROM search.keyword_ranks(query_terms, window_size, k1, b, filter, title_weight)
+    SELECT * FROM search.lexical_ranks(query_terms, window_size, k1, b, filter, title_weight)
   ), sem AS (
     SELECT * FROM search.semantic_ranks(
-      query_embedding, window_size, nullif(filter - 'synonyms', '{}'), greatest(ef_search, window_size),
+      query_embedding, window_size, nullif(filter - 'synonyms' - 'pinyin', '{}'), greatest(ef_search, window_size),
       exact_below)
   ), sp AS (
     SELECT * FROM search.sparse_ranks(
-      query_sparse, window_size, nullif(filter - 'synonyms', '{}'), greatest(ef_search, window_size),
+      query_sparse, window_size, nullif(filter - 'synonyms' - 'pinyin', '{}'), greatest(ef_search, window_size),
       exact_below)
   ), ranges AS (
     SELECT (SELECT min(score) FROM kw) AS k_lo, (SELECT max(score) FROM kw) AS k_hi,
@@ -41,7 +43,7 @@ LANGUAGE sql AS $$
            + CASE WHEN query_sparse IS NULL THEN 0 ELSE sparse_weight END AS total
   ), joined AS (
     SELECT coalesce(kw.doc_id, sem.doc_id, sp.doc_id) AS doc_id,
-           kw.rank AS keyword_rank, kw.score AS keyword_score,
+           kw.rank AS keyword_rank, kw.score AS keyword_score, kw.pinyin_score,
            sem.rank AS semantic_rank, sem.score AS semantic_score, sem.passage_start,
            sp.rank AS sparse_rank, sp.score AS sparse_score
     FROM kw
@@ -63,7 +65,7 @@ LANGUAGE sql AS $$
            + coalesce(sparse_weight / (rrf_k + j.sparse_rank), 0)
       END AS fused_score,
       j.keyword_rank, j.keyword_score, j.semantic_rank, j.semantic_score, j.passage_start,
-      j.sparse_rank, j.sparse_score
+      j.sparse_rank, j.sparse_score, j.pinyin_score
     FROM joined AS j CROSS JOIN ranges AS r CROSS JOIN weights AS w
   )
   SELECT * FROM fused WHERE min_score IS NULL OR fused_score >= min_score
@@ -111,7 +113,7 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, p.fused_score,
          p.keyword_rank, p.keyword_score, p.semantic_rank, p.semantic_score, d.metadata, p.passage_start,
-         p.sparse_rank, p.sparse_score
+         p.sparse_rank, p.sparse_score, p.pinyin_score
   FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
   ORDER BY p.pos
 $$;

@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--database-url", default=None, help="evaluate in this database (default: a throwaway embedded one)"
     )
     ev.add_argument("--sweep", action="store_true", help="also try RRF k and leg weights and print the table")
+    ev.add_argument(
+        "--pinyin-titles",
+        action="store_true",
+        help="also type every Chinese title in pinyin (words spaced, joined, initials) and report how often "
+        "a document with that title ranks 1st and in the top 3 (keyword mode)",
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -71,6 +77,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from app.embedding.loader import ModelHolder, load_embedder
     from app.embedding.sparse import sparse_embedder
     from app.eval.beir import load_beir
+    from app.eval.pinyin_titles import corpus_titles, known_item
     from app.eval.runner import QueryEncodings, encode_queries, evaluate, sweep
     from app.ingest.documents import FieldMap
     from app.ingest.pipeline import EmbedPlan, ingest
@@ -125,6 +132,9 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             }
             if args.sweep:
                 results["sweep"] = sweep(service, data, encodings, progress=progress)
+            if args.pinyin_titles:
+                titles = corpus_titles(args.path / "corpus.jsonl")
+                results["pinyin_titles"] = known_item(service, titles, progress)
         finally:
             pool.close()
     if args.json:
@@ -143,6 +153,13 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 f"{row['rrf_k']:>5} {row['keyword']:>5} {row['semantic']:>5} {row['sparse']:>5} "
                 f"{row['ndcg@10']:>8.4f} {row['recall@100']:>8.4f} {row['mrr@10']:>8.4f}"
             )
+    if args.pinyin_titles:
+        p = results["pinyin_titles"]
+        print(f"\npinyin titles: {p['typed']} of {p['titles']} titles are Chinese characters only")
+        print(f"{'typed as':<10} {'read':>6} {'found@1':>8} {'found@3':>8}")
+        for form in ("full", "joined", "initials"):
+            f = p[form]
+            print(f"{form:<10} {f['read_as_pinyin']:>6} {f['found@1']:>8.4f} {f['found@3']:>8.4f}")
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.errors import InvalidDocument
 from app.text import Token, analyzer, document_tokens, term_frequencies, tsvector_literal
+from app.text.pinyin import FieldPinyin, field_pinyin
 
 MAX_ID_CHARS = 512
 MAX_BATCH = 1000  # documents in one write request (POST /documents, the bench's upserts)
@@ -62,6 +63,7 @@ class AnalyzedDocument:
     term_freqs: dict[str, int]
     title_len: int = 0
     title_freqs: dict[str, int] = field(default_factory=dict)
+    pinyin: FieldPinyin = FieldPinyin("", 0)
 
 
 def analyze(doc: Document) -> AnalyzedDocument:
@@ -78,7 +80,20 @@ def analyze(doc: Document) -> AnalyzedDocument:
         dict(term_frequencies(tokens)),
         len(title),
         dict(term_frequencies(title)),
+        pinyin_of(doc),
     )
+
+
+def pinyin_of(doc: Document) -> FieldPinyin:
+    """The pinyin of the analyzer's pinyin fields (title, text or metadata strings), read from the
+    folded text so traditional characters get their simplified words' readings."""
+    a = analyzer()
+    texts = []
+    for name in a.config.pinyin_fields:
+        value = doc.title if name == "title" else doc.body if name == "text" else doc.metadata.get(name)
+        if isinstance(value, str) and value:
+            texts.append(a.fold(value))
+    return field_pinyin(texts)
 
 
 def clean_text(value: str) -> str:

@@ -1,7 +1,8 @@
 INSERT INTO public.documents
-    (external_id, title, body, url, metadata, tsv, doc_len, title_len, embedding, sparse, content_hash)
+    (external_id, title, body, url, metadata, tsv, doc_len, title_len, embedding, sparse, content_hash, pinyin,
+     pinyin_len)
 SELECT external_id, title, body, url, metadata, tsv::tsvector, doc_len, title_len, embedding, sparse,
-       content_hash
+       content_hash, pinyin::tsvector, pinyin_len
 FROM staged_documents
 ON CONFLICT (external_id) DO UPDATE SET
     title = EXCLUDED.title,
@@ -14,5 +15,7 @@ ON CONFLICT (external_id) DO UPDATE SET
     embedding = EXCLUDED.embedding,
     sparse = EXCLUDED.sparse,
     content_hash = EXCLUDED.content_hash,
+    pinyin = EXCLUDED.pinyin,
+    pinyin_len = EXCLUDED.pinyin_len,
     updated_at = now()
 RETURNING external_id, id

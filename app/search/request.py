@@ -131,6 +131,12 @@ class SearchRequest(BaseModel):
         "`websearch_to_tsquery` reads them; a quote without its pair, a lone `-` or operators only are "
         "read as plain text. `plain`: every character is text.",
     )
+    pinyin: bool = Field(
+        default=True,
+        description="Keyword and hybrid: a query of Latin letters that spells pinyin (`beijing daxue`, "
+        "`beijingdaxue`) or initials (`bjdx`) also finds the documents whose PINYIN_FIELDS read that way, "
+        "ranked in the keyword leg after every character match (the shortest field first).",
+    )
     filters: dict[str, Any] | None = Field(
         default=None,
         description="Metadata filters, a JSON object (JSON text in a query parameter or a flag): "
@@ -191,7 +197,8 @@ def options_table() -> str:
         elif field.default is None:
             default = "none"
         else:
-            default = f"`{getattr(field.default, 'value', field.default)}`"
+            value = getattr(field.default, "value", field.default)
+            default = f"`{str(value).lower()}`" if isinstance(value, bool) else f"`{value}`"
         low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
         high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
         bounds = " to ".join(str(b) for b in (low, high) if b is not None)
@@ -228,8 +235,8 @@ class Hit(BaseModel):
     snippet: str = Field(description="The passage holding the most query terms, plain text.")
     highlight: str = Field(description="The same passage as HTML: query terms in <mark>, the rest escaped.")
     score: float = Field(
-        description="Fused score in hybrid mode, BM25 in keyword mode, cosine in semantic, "
-        "lexical matching score in sparse."
+        description="Fused score in hybrid mode, BM25 in keyword mode (0 for a pinyin-only match), cosine "
+        "in semantic, lexical matching score in sparse."
     )
     keyword_rank: int | None = None
     keyword_score: float | None = Field(default=None, description="BM25 score of the keyword leg.")
@@ -242,6 +249,11 @@ class Hit(BaseModel):
     sparse_rank: int | None = None
     sparse_score: float | None = Field(
         default=None, description="Lexical matching score (dot product of lexical weights) of the sparse leg."
+    )
+    pinyin_score: float | None = Field(
+        default=None,
+        description="Set when only the query's pinyin found the document (keyword leg, after the character "
+        "matches): 1 / the syllables of its pinyin fields, 1.0 when the query spells a one-syllable title.",
     )
 
 
@@ -266,6 +278,10 @@ class SearchResult(BaseModel):
         default={},
         description="The query's terms that have synonyms (search.synonyms), with every form searched for "
         "each; the keyword leg scores a term's forms as one term.",
+    )
+    pinyin: str | None = Field(
+        default=None,
+        description="The query read as pinyin (a tsquery over the `pinyin` column), when it spells pinyin.",
     )
     fusion: dict[str, Any] = Field(default={}, description="The parameters that produced the scores.")
     timings_ms: dict[str, float] = {}

@@ -28,7 +28,8 @@ from app.search.highlight import snippet
 from app.search.request import Fusion, Hit, Mode, SearchRequest, SearchResult, Syntax, sql_arguments
 from app.search.syntax import parse, plain, text_condition
 from app.search.terms import bounded_terms
-from app.text import query_terms
+from app.text import analyzer, query_terms
+from app.text.pinyin import pinyin_query
 
 
 class SearchService:
@@ -75,12 +76,15 @@ class SearchService:
         """
         self.validate(req)
         text, filters = read_query(req)
+        pinyin = (filters or {}).get("pinyin")
         started = time.perf_counter()
         terms = query_terms(text)
         if len(set(terms)) > self.settings.max_query_terms:
             with self.reads.connection() as conn:
                 terms = bounded_terms(conn, terms, self.settings.max_query_terms)
-        result = SearchResult(query=req.q, mode=req.mode, terms=terms, limit=req.limit, offset=req.offset)
+        result = SearchResult(
+            query=req.q, mode=req.mode, terms=terms, limit=req.limit, offset=req.offset, pinyin=pinyin
+        )
         timings = result.timings_ms
         timings["tokenize"] = _ms(started)
         dense_needed = req.mode in (Mode.semantic, Mode.hybrid)
@@ -104,7 +108,8 @@ class SearchService:
                     raise
                 result.degraded = True
                 result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
-        if not terms and embedding is None and (sparse_query is None or not sparse_query.indices()):
+        vectors = embedding is not None or (sparse_query is not None and sparse_query.indices())
+        if not terms and not pinyin and not vectors:
             raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
 
         params = statement_parameters(req, self.settings, terms, embedding, sparse_query, filters, snippets)
@@ -222,12 +227,17 @@ def with_synonyms(filters: Jsonb | None, groups: dict[str, list[str]]) -> Jsonb:
 
 def read_query(req: SearchRequest) -> tuple[str, dict[str, Any] | None]:
     """The text to score and embed (the query without its syntax's operators) and the normalised
-    filters, with the syntax's phrases and exclusions as their `text` condition (search.text_holds)."""
+    filters, with the syntax's phrases and exclusions as their `text` condition (search.text_holds)
+    and, when the keyword leg runs and the text spells pinyin, its tsquery as `pinyin`."""
     parsed = parse(req.q) if req.syntax is Syntax.web else plain(req.q)
     filters = normalize_filters(req.filters)
     condition = text_condition(parsed)
     if condition:
         filters = {**(filters or {}), "text": condition}
+    if req.pinyin and req.mode in (Mode.keyword, Mode.hybrid) and analyzer().config.pinyin_fields:
+        reading = pinyin_query(parsed.text)
+        if reading:
+            filters = {**(filters or {}), "pinyin": reading}
     return parsed.text, filters
 
 

@@ -76,11 +76,14 @@ class AnalyzerConfig:
     stopwords_file: Path | None = None
     user_dict: Path | None = None
     fold_script: bool = True  # traditional Chinese folded to simplified before jieba (OpenCC)
+    pinyin_fields: tuple[str, ...] = ("title",)  # read into pinyin (app/text/pinyin.py)
 
 
 # OpenCC's configurations: Taiwan-standard traditional to simplified with its phrase table (軟體 -> 软件),
 # and plain traditional to simplified, for a run whose phrase conversion would change its length.
 FOLD_PHRASES, FOLD_CHARACTERS = "tw2sp", "t2s"
+# Clauses end at punctuation, spaces and line breaks (kept, as their own parts).
+_CLAUSE = re.compile(r"([\s,.!?;:()\[\]\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\u2018-\u201f]+)")
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,9 @@ class Analyzer:
     def _signature(self) -> str:
         parts = [f"jieba={jieba.__version__}", f"stem={self.config.stemmer_language or ''}"]
         if self.config.fold_script:
-            parts.append(f"fold=opencc-{FOLD_PHRASES}")
+            parts.append(f"fold=opencc-{FOLD_PHRASES}-traditional-clauses")
+        if self.config.pinyin_fields:
+            parts.append(f"pinyin={','.join(self.config.pinyin_fields)}@pypinyin-{_pypinyin_version()}")
         parts.append("positions=words")  # sub-words share their word's position (phrase search)
         parts.append("stop=" + hashlib.sha1("\n".join(sorted(self.stopwords)).encode()).hexdigest()[:12])
         if self.config.user_dict is not None:
@@ -135,12 +140,24 @@ class Analyzer:
 
     def fold(self, text: str) -> str:
         """Traditional characters folded to simplified, phrase by phrase (臺灣 -> 台湾, 軟體 -> 软件), keeping
-        the text's length so offsets still point at the document's own characters. Where a phrase's
-        conversion changes the length (網際網路 -> 互联网) that phrase is folded character by character
-        instead (网际网路): the character-level conversion is aligned with the phrase-level one and each
-        replaced span of equal length is taken from the latter."""
+        the text's length so offsets still point at the document's own characters.
+
+        Only clauses written in traditional script are folded (those holding a character that
+        OpenCC's t2s changes): Taiwan's vocabulary table would otherwise rewrite simplified words that
+        share its characters (程序 -> 进程, 序列 -> 串行) and merge different words."""
         if self._phrases is None or self._characters is None or text.isascii():
             return text
+        if self._characters.convert(text) == text:  # nothing traditional: most text, one call
+            return text
+        parts = _CLAUSE.split(text)
+        return "".join(self._fold_clause(p) if p and self._characters.convert(p) != p else p for p in parts)
+
+    def _fold_clause(self, text: str) -> str:
+        """tw2sp over one traditional clause. Where a phrase's conversion changes the length
+        (網際網路 -> 互联网) that phrase is folded character by character instead (网际网路): the
+        character-level conversion is aligned with the phrase-level one and each replaced span of equal
+        length is taken from the latter."""
+        assert self._phrases is not None and self._characters is not None
         folded = self._phrases.convert(text)
         if len(folded) == len(text):
             return folded
@@ -226,6 +243,12 @@ class Analyzer:
 
 _lock = threading.Lock()
 _config = AnalyzerConfig()
+
+
+def _pypinyin_version() -> str:
+    from importlib.metadata import version
+
+    return version("pypinyin")
 
 
 def configure(config: AnalyzerConfig) -> None:
