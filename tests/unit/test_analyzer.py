@@ -46,6 +46,16 @@ def test_traditional_and_simplified_fold_to_one_script() -> None:
     assert off.signature != a.signature  # re-ingest re-tokenises after the setting changes
 
 
+def test_simplified_text_keeps_its_own_words() -> None:
+    """Taiwan's vocabulary table applies to traditional clauses only: in simplified text 程序 (program)
+    and 进程 (process), 序列 and 串行 stay different words."""
+    a = Analyzer(AnalyzerConfig())
+    for text in ["程序设计", "光谱化学序列", "内存和硬盘"]:
+        assert a.fold(text) == text
+    assert a.query_terms("程序") != a.query_terms("进程")
+    assert a.fold("我用電腦寫程式。程序员写程序") == "我用电脑写程序。程序员写程序"  # one clause each
+
+
 def test_highlight_marks_the_documents_own_characters() -> None:
     from app.search.highlight import snippet
 
