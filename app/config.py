@@ -115,7 +115,8 @@ class Settings(BaseSettings):
         default=["title"],
         description="fields read into pinyin, comma-separated: `title`, `text` or metadata keys (string "
         "values; the first 256 Chinese characters of each). A query typed in pinyin (`beijing daxue`, "
-        "`beijingdaxue`, `bjdx`) finds them, ranked after every character match. Empty: no pinyin. "
+        "`beijingdaxue`, `bjdx`) finds them, ranked after the documents holding every word of the query. "
+        "Empty: no pinyin. "
         "Changing it needs a re-ingest (the analyzer enters the hash)",
     )
 

@@ -362,30 +362,73 @@ LANGUAGE sql STABLE AS $$
   LIMIT greatest(max_rank, 0)
 $$;
 
--- The lexical leg: BM25 over the characters (search.keyword_ranks), then, when the filter carries a
--- `pinyin` tsquery (the query read as pinyin), the documents only pinyin finds, after every character
--- match: pinyin is the lower-weighted match and never displaces a character one. `pinyin_score` is
--- set on those alone (score stays NULL: they have no BM25 score; search.keyword shows 0).
+-- A tsquery holding every query term (or one of its synonyms, the filter's `synonyms`), and the
+-- filter's own `text` condition: the character matches that cover the whole query.
+CREATE OR REPLACE FUNCTION search.every_term(query_terms text[], filter jsonb)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg(x, ' & ' ORDER BY x)
+  FROM (
+    SELECT '(' || (filter->>'text') || ')' AS x WHERE filter ? 'text'
+    UNION ALL
+    SELECT '(' || string_agg('''' || replace(replace(f, '\', '\\'), '''', '''''') || '''', ' | ') || ')'
+    FROM (SELECT DISTINCT t FROM unnest(query_terms) AS t WHERE t <> '') AS q
+    CROSS JOIN LATERAL (
+      SELECT q.t AS f
+      UNION SELECT jsonb_array_elements_text(coalesce(filter->'synonyms'->q.t, '[]'))) AS forms
+    GROUP BY q.t
+  ) AS parts
+$$;
+
+-- The lexical leg: BM25 over the characters (search.keyword_ranks). When the filter carries a `pinyin`
+-- tsquery (the query read as pinyin) and some document's pinyin matches it, three tiers, each exact:
+-- the character matches holding every query term (BM25 order), then the documents only pinyin finds
+-- (search.pinyin_ranks, shortest field first), then the character matches holding some of the terms.
+-- So pinyin never displaces a document that holds the query, and a pinyin query is not beaten by a
+-- document that happens to hold one of its syllables as a word (`da`). `pinyin_score` is set on the
+-- pinyin tier alone (score NULL there: no BM25; search.keyword shows 0).
 CREATE OR REPLACE FUNCTION search.lexical_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
     filter jsonb DEFAULT NULL, title_weight double precision DEFAULT 2.0)
 RETURNS TABLE (doc_id bigint, rank integer, score double precision, pinyin_score double precision)
-LANGUAGE sql STABLE AS $$
-  WITH kw AS (
-    SELECT * FROM search.keyword_ranks(query_terms, max_rank, k1, b, nullif(filter - 'pinyin', '{}'), title_weight)
-  ), counted AS (
-    SELECT count(*)::integer AS n FROM kw
-  ), py AS (
-    SELECT p.doc_id, p.score, row_number() OVER (ORDER BY p.rank) AS r
-    FROM search.pinyin_ranks((filter->>'pinyin')::tsquery, max_rank,
-                             nullif(filter - 'pinyin' - 'synonyms', '{}')) AS p
-    WHERE filter ? 'pinyin' AND (SELECT n FROM counted) < max_rank
-      AND NOT EXISTS (SELECT 1 FROM kw WHERE kw.doc_id = p.doc_id)
-  )
-  SELECT kw.doc_id, kw.rank, kw.score, NULL::float8 FROM kw
-  UNION ALL
-  SELECT py.doc_id, (c.n + py.r)::integer, NULL::float8, py.score
-  FROM py CROSS JOIN counted AS c WHERE c.n + py.r <= max_rank
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  pinyin tsquery := (filter->>'pinyin')::tsquery;
+  rest jsonb := nullif(filter - 'pinyin', '{}');
+  vector_filter jsonb := nullif(filter - 'pinyin' - 'synonyms', '{}');
+  every text;
+BEGIN
+  IF pinyin IS NULL OR NOT EXISTS (SELECT 1 FROM search.pinyin_ranks(pinyin, 1, vector_filter)) THEN
+    RETURN QUERY SELECT k.doc_id, k.rank, k.score, NULL::float8
+                 FROM search.keyword_ranks(query_terms, max_rank, k1, b, rest, title_weight) AS k;
+    RETURN;
+  END IF;
+  every := search.every_term(query_terms, rest);
+  RETURN QUERY
+    WITH whole AS (
+      SELECT k.doc_id, k.rank, k.score FROM search.keyword_ranks(
+        query_terms, max_rank, k1, b, coalesce(rest, '{}') || jsonb_build_object('text', every), title_weight) AS k
+      WHERE every IS NOT NULL
+    ), py AS (
+      SELECT p.doc_id, p.score, row_number() OVER (ORDER BY p.rank) AS r
+      FROM search.pinyin_ranks(pinyin, max_rank, vector_filter) AS p
+      WHERE NOT EXISTS (SELECT 1 FROM whole AS w WHERE w.doc_id = p.doc_id)
+    ), part AS (
+      SELECT k.doc_id, k.score, row_number() OVER (ORDER BY k.rank) AS r
+      FROM search.keyword_ranks(query_terms, max_rank, k1, b, rest, title_weight) AS k
+      WHERE NOT EXISTS (SELECT 1 FROM whole AS w WHERE w.doc_id = k.doc_id)
+        AND NOT EXISTS (SELECT 1 FROM py WHERE py.doc_id = k.doc_id)
+    ), counts AS (
+      SELECT (SELECT count(*) FROM whole)::integer AS nw, (SELECT count(*) FROM py)::integer AS np
+    ), tiers AS (
+      SELECT w.doc_id, w.rank, w.score, NULL::float8 AS pinyin_score FROM whole AS w
+      UNION ALL
+      SELECT py.doc_id, (c.nw + py.r)::integer, NULL::float8, py.score FROM py CROSS JOIN counts AS c
+      UNION ALL
+      SELECT part.doc_id, (c.nw + c.np + part.r)::integer, part.score, NULL::float8
+      FROM part CROSS JOIN counts AS c
+    )
+    SELECT t.doc_id, t.rank, t.score, t.pinyin_score FROM tiers AS t WHERE t.rank <= max_rank ORDER BY t.rank;
+END
 $$;
 
 CREATE OR REPLACE FUNCTION search.keyword(

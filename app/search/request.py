@@ -135,7 +135,8 @@ class SearchRequest(BaseModel):
         default=True,
         description="Keyword and hybrid: a query of Latin letters that spells pinyin (`beijing daxue`, "
         "`beijingdaxue`) or initials (`bjdx`) also finds the documents whose PINYIN_FIELDS read that way, "
-        "ranked in the keyword leg after every character match (the shortest field first).",
+        "ranked in the keyword leg after the documents holding every word of the query (the shortest "
+        "field first).",
     )
     filters: dict[str, Any] | None = Field(
         default=None,
@@ -252,8 +253,8 @@ class Hit(BaseModel):
     )
     pinyin_score: float | None = Field(
         default=None,
-        description="Set when only the query's pinyin found the document (keyword leg, after the character "
-        "matches): 1 / the syllables of its pinyin fields, 1.0 when the query spells a one-syllable title.",
+        description="Set when only the query's pinyin found the document (keyword leg): 1 / the syllables of "
+        "its pinyin fields.",
     )
 
 

@@ -48,11 +48,12 @@ def ids(service: SearchService, q: str, mode: Mode = Mode.keyword, **options: ob
 def test_a_title_typed_in_pinyin_finds_it(service: SearchService, q: str) -> None:
     result = search(service, q)
     assert result.pinyin is not None
-    spelled = q.lower().replace(" ", "") != q.lower()  # "beijing" is also a word of a document
-    assert [h.id for h in result.hits] == (["latin", "pku"] if spelled else ["pku"])
-    hit = result.hits[-1]
-    assert hit.keyword_rank == len(result.hits) and hit.keyword_score is None and hit.pinyin_score == 0.25
-    assert "pku" in ids(service, q, Mode.hybrid)[:2]
+    # "beijing" alone is a word of `latin`: holding part of the query, it ranks after the pinyin match
+    spaced = " " in q
+    assert [h.id for h in result.hits] == (["pku", "latin"] if spaced else ["pku"])
+    hit = result.hits[0]
+    assert hit.keyword_rank == 1 and hit.keyword_score is None and hit.pinyin_score == 0.25
+    assert "pku" in ids(service, q, Mode.hybrid)[:2]  # the tiny model's semantic leg has its say
 
 
 def test_the_shortest_title_first(service: SearchService) -> None:

@@ -3,6 +3,7 @@
 
 DROP FUNCTION search.lexical_ranks(text[], integer, double precision, double precision, jsonb, double precision);
 DROP FUNCTION search.pinyin_ranks(tsquery, integer, jsonb);
+DROP FUNCTION search.every_term(text[], jsonb);
 DROP FUNCTION search.fused(text[], vector, sparsevec, integer, integer, double precision, double precision, double precision, double precision, double precision, jsonb, integer, text, double precision, integer, double precision);
 ALTER TYPE search.hit DROP ATTRIBUTE pinyin_score;
 
