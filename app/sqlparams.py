@@ -89,5 +89,18 @@ def psql_script(
     lines.append("-- then the calls /search makes with these settings and options:")
     modes = [Mode.keyword, Mode.semantic, Mode.hybrid] if vector is not None else [Mode.keyword, Mode.hybrid]
     for mode in modes:
-        lines.append(f"SELECT {COLUMNS[mode]} FROM {function_call(mode, params)};")
+        lines.append(f"SELECT {COLUMNS[mode]} FROM {function_call(mode, leg_params(mode, params))};")
     return "\n".join(lines)
+
+
+# What only the keyword leg reads from the filter (search.fused hands the vector legs the rest).
+KEYWORD_ONLY_FILTERS = ("synonyms", "pinyin")
+
+
+def leg_params(mode: Mode, params: dict[str, Any]) -> dict[str, Any]:
+    """The semantic mode's call gets the filter without the keyword leg's parts, as /search sends it."""
+    filters = params.get("filters")
+    if mode is not Mode.semantic or filters is None:
+        return params
+    rest = {k: v for k, v in filters.obj.items() if k not in KEYWORD_ONLY_FILTERS}
+    return {**params, "filters": Jsonb(rest) if rest else None}

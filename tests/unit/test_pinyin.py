@@ -99,3 +99,15 @@ def test_titles_typed_three_ways() -> None:
         "initials": "bjdx",
     }
     assert title_queries("战国无双3") is None  # not typed in pinyin alone
+
+
+def test_sql_params_keep_the_pinyin_for_the_keyword_leg() -> None:
+    from psycopg.types.json import Jsonb
+
+    from app.search.request import Mode
+    from app.sqlparams import leg_params
+
+    params = {"filters": Jsonb({"pinyin": "'~bj'", "synonyms": {"a": ["b"]}, "text": "'x'"})}
+    assert leg_params(Mode.keyword, params) is params
+    assert leg_params(Mode.semantic, params)["filters"].obj == {"text": "'x'"}
+    assert leg_params(Mode.semantic, {"filters": Jsonb({"pinyin": "'~bj'"})})["filters"] is None
