@@ -117,7 +117,7 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
 def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     from app.errors import ModelUnavailable
     from app.search.service import read_query, statement_parameters
-    from app.search.synonyms import synonym_groups
+    from app.search.synonyms import expand, synonym_groups
     from app.search.terms import bounded_terms
     from app.sqlparams import psql_script
     from app.text import query_terms
@@ -126,13 +126,14 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     req = request_from_args(args.query, args)
     text, filters = read_query(req)
     terms = query_terms(text)
-    vector, note, groups = None, None, {}
+    vector, note = None, None
+    groups: dict[str, list[str]] = {}
     pool = connect(args, settings)  # the synonyms, the strongest terms of a long query, the model
     try:
         with pool.connection() as conn:
             if len(set(terms)) > settings.max_query_terms:  # /search keeps the strongest terms only
                 terms = bounded_terms(conn, terms, settings.max_query_terms)
-            groups = synonym_groups(conn, terms)
+            terms, groups = expand(terms, synonym_groups(conn, terms))
         if not terms and args.no_vector:
             raise EmptyQuery("the query has no searchable words (only punctuation, spaces or symbols)")
         if not args.no_vector:

@@ -26,6 +26,7 @@ from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
 from app.search.request import Fusion, Hit, Mode, SearchRequest, SearchResult, Syntax, sql_arguments
+from app.search.synonyms import expand
 from app.search.syntax import parse, plain, text_condition
 from app.search.terms import bounded_terms
 from app.text import analyzer, query_terms
@@ -147,7 +148,8 @@ class SearchService:
                 row = cur.execute(query("synonym_groups"), {"terms": params["terms"]}).fetchone()
                 groups = dict(next(iter(row.values())) or {}) if row else {}
                 if groups:
-                    params = {**params, "filters": with_synonyms(params["filters"], groups)}
+                    terms, groups = expand(params["terms"], groups)
+                    params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
             rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
             if mode is Mode.keyword:
                 return rows, True, groups

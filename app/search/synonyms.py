@@ -2,8 +2,10 @@
 
 Rules are written as Solr and Elasticsearch synonym files write them: `手机, 移动电话, 智能手机` makes an
 equivalence group (each finds them all); `苹果手机 => iphone` maps one way (a query's 苹果手机 searches
-iphone instead; write `苹果手机 => 苹果手机, iphone` to keep it). Each word must be one term as the
-analyzer reads it (so `智能手机` must not split): what the keyword leg scores as a term's forms.
+iphone instead). A one-way rule's left side may be several terms as the analyzer reads them (苹果手机 is
+苹果 手机, stored as `苹果 手机`): a query holding them in a row has them replaced by the targets, as one
+slot. Targets and group members must be one term each (what the keyword leg scores as a term's forms;
+a phrase there is not supported yet: add the word to JIEBA_USER_DICT).
 """
 
 from __future__ import annotations
@@ -26,19 +28,22 @@ class Rule:
     targets: list[str] | None = None  # None: an equivalence group
 
 
-def _terms(part: str, line: str) -> list[str]:
+def _terms(part: str, line: str, phrases: bool = False) -> list[str]:
+    """The words of one side as the analyzer's terms; with `phrases`, a word of several terms is kept
+    as those terms joined by spaces (terms never hold a space)."""
     out: list[str] = []
     for word in (w.strip() for w in part.split(",")):
         if not word:
             continue
         terms = query_terms(word)
-        if len(terms) != 1:
-            raise InvalidQuery(
-                f"{word!r} in {line!r} is {len(terms)} terms as the analyzer reads it ({' '.join(terms)}); "
-                "a synonym must be one"
-            )
-        if terms[0] not in out:
-            out.append(terms[0])
+        if not terms or (len(terms) > 1 and not phrases):
+            why = "only a one-way rule's left side may hold several" if terms else "a synonym needs one"
+            read = " ".join(terms)
+            count = f"{len(terms)} terms as the analyzer reads it ({read})"
+            raise InvalidQuery(f"{word!r} in {line!r} is {count}; {why}")
+        form = " ".join(terms)
+        if form not in out:
+            out.append(form)
     return out
 
 
@@ -51,7 +56,7 @@ def parse_rule(line: str) -> Rule | None:
         left, _, right = text.partition("=>")
         if "=>" in right or not left.strip(" ,") or not right.strip(" ,"):
             raise InvalidQuery(f"{text!r}: a one-way rule is `words => words`")
-        return Rule(text, _terms(left, text), _terms(right, text))
+        return Rule(text, _terms(left, text, phrases=True), _terms(right, text))
     forms = _terms(text, text)
     if len(forms) < 2:
         raise InvalidQuery(f"{text!r}: an equivalence group needs two words or more, comma-separated")
@@ -79,8 +84,34 @@ def list_rules(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
 
 
 def synonym_groups(conn: psycopg.Connection[Any], terms: list[str]) -> dict[str, list[str]]:
-    """The query's terms that have synonyms, with every form searched for each."""
+    """The query's terms (or runs of terms, `苹果 手机`) that have synonyms, with every form searched
+    for each."""
     if not terms:
         return {}
     row = conn.execute(query("synonym_groups"), {"terms": terms}).fetchone()
     return dict(row[0]) if row and row[0] else {}
+
+
+def expand(terms: list[str], groups: dict[str, list[str]]) -> tuple[list[str], dict[str, list[str]]]:
+    """The keyword leg's terms (runs made one slot, with_phrases) and the synonyms of those it keeps:
+    what /search sends and `sql-params` prints."""
+    if not groups:
+        return terms, groups
+    slots = with_phrases(terms, groups)
+    return slots, {t: groups[t] for t in dict.fromkeys(slots) if t in groups}
+
+
+def with_phrases(terms: list[str], groups: dict[str, list[str]]) -> list[str]:
+    """The query's terms with each run a multi-term rule matched (a `苹果 手机` key of `groups`) made
+    one slot, so the keyword leg scores the rule's targets in its place: [买, 苹果, 手机] -> [买, 苹果 手机].
+    Longer runs first; a term belongs to one run at most."""
+    runs = sorted((k.split(" ") for k in groups if " " in k), key=len, reverse=True)
+    if not runs:
+        return terms
+    out: list[str] = []
+    i = 0
+    while i < len(terms):
+        run = next((r for r in runs if terms[i : i + len(r)] == r), None)
+        out.append(" ".join(run) if run else terms[i])
+        i += len(run) if run else 1
+    return out

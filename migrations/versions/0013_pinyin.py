@@ -1,6 +1,7 @@
 """Pinyin: documents' `pinyin` tsvector (syllables and initials pairs of the PINYIN_FIELDS) and
 its syllable count, under GIN; search.pinyin_ranks and search.lexical_ranks (BM25, then the documents
-only the query's pinyin finds); search.hit and search.fused carry pinyin_score
+only the query's pinyin finds); search.hit and search.fused carry pinyin_score; search.synonym_groups
+keys runs of query terms a one-way rule starts from (苹果手机 => iphone)
 (migrations/versions/sql/0013_search.sql). Documents stored before get their pinyin when re-ingested.
 
 Revision ID: 0013

@@ -87,6 +87,21 @@ def test_one_way_rules_replace(service: SearchService, pool: ConnectionPool) -> 
     assert set(keyword(service, "计算机")) == {"e"}  # one way only
 
 
+def test_a_run_of_terms_maps_one_way(service: SearchService, pool: ConnectionPool) -> None:
+    upsert_documents(
+        pool, service.models.get(), [Document("i", "", "iphone 的评测。"), Document("p", "", "苹果很甜。")]
+    )
+    with pool.connection() as conn:
+        add_rules(conn, [parse_rule("苹果手机 => iphone"), parse_rule("手机, 移动电话")])  # type: ignore[list-item]
+    res = service.search(SearchRequest("苹果手机", Mode.keyword))
+    assert [h.id for h in res.hits] == ["i"] and res.synonyms == {"苹果 手机": ["iphon"]}
+    assert "<mark>iphone</mark>" in res.hits[0].highlight
+    assert {h.id for h in service.search(SearchRequest("买 苹果 手机 评测", Mode.keyword)).hits} == {"i"}
+    apart = service.search(SearchRequest("手机 苹果", Mode.keyword))  # not in a row: each term on its own
+    assert {h.id for h in apart.hits} == {"a", "b", "c", "p"} and "苹果 手机" not in apart.synonyms
+    assert service.search(SearchRequest("苹果手机", Mode.hybrid)).hits[0].id == "i"
+
+
 def test_cli_and_admin_endpoint(
     pool: ConnectionPool,
     settings: Settings,
@@ -96,7 +111,7 @@ def test_cli_and_admin_endpoint(
 ) -> None:
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["synonyms", "add", "手机, 移动电话", "电脑 => 计算机"]) == 0
-    assert cli.main(["synonyms", "add", "苹果手机 => iphone"]) == 2  # two terms: refused with a message
+    assert cli.main(["synonyms", "add", "iphone => 苹果手机"]) == 2  # a target of two terms: refused
     rules = tmp_path / "synonyms.txt"
     rules.write_text("# Solr format\n笔记本, 笔记本电脑\n\n只有一个\n", encoding="utf-8")
     assert cli.main(["synonyms", "import", str(rules)]) == 2  # the good line is added, the bad one named

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import InvalidQuery
-from app.search.synonyms import Rule, parse_rule
+from app.search.synonyms import Rule, expand, parse_rule, with_phrases
 
 
 def test_equivalence_groups_and_one_way_rules() -> None:
@@ -22,8 +22,24 @@ def test_bad_rules_say_why() -> None:
         ("手机", "two words or more"),
         ("手机 =>", "words => words"),
         ("x => y => z", "words => words"),
-        ("苹果手机 => iphone", "2 terms"),  # one word as the analyzer reads it (JIEBA_USER_DICT helps)
+        ("iphone => 苹果手机", "2 terms"),  # a target must be one term (JIEBA_USER_DICT helps)
+        ("苹果手机, iphone", "2 terms"),  # so must a group's members
         ("手机, ，。", "0 terms"),
     ]:
         with pytest.raises(InvalidQuery, match=why):
             parse_rule(line)
+
+
+def test_a_one_way_rule_may_start_from_several_terms() -> None:
+    assert parse_rule("苹果手机 => iphone") == Rule(
+        "苹果手机 => iphone", ["苹果 手机"], ["iphon"]
+    )  # stemmed, as documents are
+
+
+def test_runs_become_one_slot() -> None:
+    groups = {"苹果 手机": ["iphone"], "手机": ["手机", "移动电话"], "苹果 手机 壳": ["iphone壳"]}
+    assert with_phrases(["买", "苹果", "手机"], groups) == ["买", "苹果 手机"]
+    assert with_phrases(["苹果", "手机", "壳", "手机"], groups) == ["苹果 手机 壳", "手机"]  # longest first
+    assert with_phrases(["手机", "苹果"], groups) == ["手机", "苹果"]  # not in a row
+    terms, kept = expand(["买", "苹果", "手机"], groups)
+    assert terms == ["买", "苹果 手机"] and kept == {"苹果 手机": ["iphone"]}  # 手机 is inside the run

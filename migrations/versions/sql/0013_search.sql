@@ -1,7 +1,8 @@
 -- hybrid-search 0013 (frozen copy): pinyin. Documents get a `pinyin` tsvector (syllables and initials
 -- pairs of the PINYIN_FIELDS, made by app/text/pinyin.py) under GIN and its syllable count; the keyword
 -- leg becomes search.lexical_ranks (BM25, then the documents only the query's pinyin finds);
--- search.hit and search.fused carry pinyin_score.
+-- search.hit and search.fused carry pinyin_score. search.synonym_groups also keys runs of query terms a
+-- one-way rule starts from (苹果手机 => iphone).
 
 ALTER TABLE public.documents
     ADD COLUMN pinyin tsvector NOT NULL DEFAULT ''::tsvector,
@@ -261,4 +262,28 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
          p.sparse_rank, p.sparse_score, p.pinyin_score
   FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
   ORDER BY p.pos
+$$;
+
+-- The query's terms that have synonyms, each with all its forms ({"手机": ["手机", "智能手机", "移动电话"]}):
+-- the forms of every equivalence group holding it, and the targets of every one-way rule from it (which
+-- replace it). A one-way rule's left side may be a run of terms (`苹果 手机`, stored space-joined): it is
+-- a key too when the query holds those terms in a row. search.keyword_ranks_scan scores each term's (or
+-- run's) forms as one term, as Lucene's SynonymQuery.
+CREATE OR REPLACE FUNCTION search.synonym_groups(query_terms text[])
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT coalesce(jsonb_object_agg(x.term, x.forms), '{}'::jsonb)
+  FROM (
+    SELECT t.term, to_jsonb(array_agg(DISTINCT f.form ORDER BY f.form)) AS forms
+    FROM (
+      SELECT q AS term FROM unnest(query_terms) AS q
+      UNION
+      SELECT run FROM search.synonyms AS r CROSS JOIN LATERAL unnest(r.forms) AS run
+      WHERE r.targets IS NOT NULL AND strpos(run, ' ') > 0
+        AND strpos(' ' || array_to_string(query_terms, ' ') || ' ', ' ' || run || ' ') > 0
+    ) AS t
+    JOIN search.synonyms AS s ON s.forms @> ARRAY[t.term]
+    CROSS JOIN LATERAL unnest(coalesce(s.targets, s.forms)) AS f(form)
+    GROUP BY t.term
+    HAVING array_agg(DISTINCT f.form) <> ARRAY[t.term]
+  ) AS x
 $$;

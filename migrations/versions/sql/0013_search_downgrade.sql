@@ -1,5 +1,5 @@
--- hybrid-search 0013 downgrade (frozen copy): 0012's keyword, semantic, sparse, fused and hybrid; the
--- pinyin functions, column and index dropped.
+-- hybrid-search 0013 downgrade (frozen copy): 0012's keyword, semantic, sparse, fused, hybrid and
+-- synonym_groups; the pinyin functions, column and index dropped.
 
 DROP FUNCTION search.lexical_ranks(text[], integer, double precision, double precision, jsonb, double precision);
 DROP FUNCTION search.pinyin_ranks(tsquery, integer, jsonb);
@@ -164,6 +164,22 @@ RETURNS SETOF search.hit LANGUAGE sql AS $$
          p.sparse_rank, p.sparse_score
   FROM page AS p JOIN public.documents AS d ON d.id = p.doc_id
   ORDER BY p.pos
+$$;
+
+-- The query's terms that have synonyms, each with all its forms ({"手机": ["手机", "智能手机", "移动电话"]}):
+-- the forms of every equivalence group holding it, and the targets of every one-way rule from it (which
+-- replace it). search.keyword_ranks_scan scores each term's forms as one term, as Lucene's SynonymQuery.
+CREATE OR REPLACE FUNCTION search.synonym_groups(query_terms text[])
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT coalesce(jsonb_object_agg(x.term, x.forms), '{}'::jsonb)
+  FROM (
+    SELECT t.term, to_jsonb(array_agg(DISTINCT f.form ORDER BY f.form)) AS forms
+    FROM (SELECT DISTINCT q AS term FROM unnest(query_terms) AS q) AS t
+    JOIN search.synonyms AS s ON s.forms @> ARRAY[t.term]
+    CROSS JOIN LATERAL unnest(coalesce(s.targets, s.forms)) AS f(form)
+    GROUP BY t.term
+    HAVING array_agg(DISTINCT f.form) <> ARRAY[t.term]
+  ) AS x
 $$;
 
 DROP INDEX public.documents_pinyin_gin;
