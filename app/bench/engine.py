@@ -322,3 +322,33 @@ def remove_documents(pool: ConnectionPool, ids: Iterable[str]) -> int:
     """Delete documents by id (the bench takes out what its mixed load wrote); how many there were."""
     with pool.connection() as conn:
         return sum(store.delete_document(conn, doc_id) for doc_id in ids)
+
+
+def time_with_synonyms(
+    pool: ConnectionPool,
+    service: SearchService,
+    queries: Sequence[BenchQuery],
+    vectors: np.ndarray,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Keyword and hybrid latency of the short queries once synonym rules give their first terms a
+    synonym each (bench.queries.synonym_rules); the rules are removed afterwards."""
+    from app.bench.queries import synonym_rules
+    from app.search.synonyms import add_rules, parse_rule, remove_rules
+    from app.text import query_terms
+
+    rules = [r for line in synonym_rules(queries, query_terms) if (r := parse_rule(line))]
+    picked = [i for i, q in enumerate(queries) if q.kind != "long"]
+    if not rules or not picked:
+        return {}
+    with pool.connection() as conn:
+        ids = add_rules(conn, rules)
+    try:
+        chosen = [queries[i] for i in picked]
+        out: dict[str, Any] = {"rules": len(rules)}
+        for mode in (Mode.keyword, Mode.hybrid):
+            out[mode.value] = time_queries(service, chosen, vectors[picked], mode, progress)
+        return out
+    finally:
+        with pool.connection() as conn:
+            remove_rules(conn, ids)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 KINDS = ("common", "rare", "mixed", "long")
@@ -76,3 +76,34 @@ def syntax_queries(queries: Sequence[BenchQuery]) -> list[tuple[int, BenchQuery]
             if other and '"' not in q.text:
                 out.append((i, BenchQuery(f"{q.text} -{other[0]}", "exclusion")))
     return out
+
+
+def pinyin_queries(titles: Sequence[str], queries: Sequence[BenchQuery]) -> tuple[list[BenchQuery], str]:
+    """Queries typed in pinyin, and where they come from: the corpus's titles (the PINYIN_FIELDS
+    default), each joined (`beijingdaxue`) and as initials (`bjdx`); for a corpus without Chinese
+    titles, the Chinese short queries read as pinyin (nothing matches them: what a pinyin query costs
+    when no document reads that way)."""
+    from app.eval.pinyin_titles import title_queries
+
+    out: list[BenchQuery] = []
+    for title in dict.fromkeys(titles):
+        typed = title_queries(title)
+        if typed:
+            out += [BenchQuery(typed["joined"], "pinyin"), BenchQuery(typed["initials"], "initials")]
+        if len(out) >= 2 * len(queries):
+            break
+    if out:
+        return out, "titles"
+    for q in queries:
+        typed = title_queries(q.text.replace(" ", "")) if q.kind != "long" else None
+        if typed:
+            out.append(BenchQuery(typed["joined"], "pinyin"))
+    return out, "queries (no document's pinyin matches)"
+
+
+def synonym_rules(queries: Sequence[BenchQuery], analyze: Callable[[str], list[str]]) -> list[str]:
+    """Equivalence groups that give the short queries' first terms a synonym each (the next query's
+    first term), so those queries take the synonym path (a term's forms scored as one term)."""
+    firsts = [terms[0] for q in queries if q.kind != "long" and (terms := analyze(q.text))]
+    pairs = {(a, b) for a, b in zip(firsts, firsts[1:], strict=False) if a != b}
+    return [f"{a}, {b}" for a, b in sorted(pairs)][:100]

@@ -17,7 +17,7 @@ import numpy as np
 
 from app.bench import engine
 from app.bench.engine import IndexParams, Progress
-from app.bench.queries import draw_queries, syntax_queries
+from app.bench.queries import draw_queries, pinyin_queries, syntax_queries
 from app.config import Settings
 from app.db import open_pool, temporary_database, upgrade
 from app.embedding.base import Embedder
@@ -215,6 +215,14 @@ def _run(
         for mode in (Mode.keyword, Mode.hybrid)
         if with_syntax
     }
+    # pinyin: the titles typed in pinyin (or, without titles, the queries read as pinyin)
+    typed, source = pinyin_queries([a.doc.title for a in sample], queries)
+    typed_vecs = qvecs[[i % len(queries) for i in range(len(typed))]]
+    pinyin: dict[str, Any] = {"source": source} if typed else {}
+    for mode in (Mode.keyword, Mode.hybrid) if typed else ():
+        pinyin[mode.value] = engine.time_queries(service, typed, typed_vecs, mode, progress)
+    # synonyms: the short queries once rules give their first terms a synonym each
+    synonyms = engine.time_with_synonyms(pool, service, queries, qvecs, progress)
     truth = engine.exact_top10(pool, qvecs, progress)
     recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
     bodies = [a.doc.body for a in sample[:5000]]  # the mixed load's upserts reuse corpus texts
@@ -251,6 +259,8 @@ def _run(
         "queries": query_set,
         "search": search,
         "search_syntax": syntax,
+        "search_pinyin": pinyin,
+        "search_synonyms": synonyms,
         "semantic_recall": recall,
         "settings": {
             "ef_search": settings.hnsw_ef_search,

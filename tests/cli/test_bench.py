@@ -38,6 +38,17 @@ def test_bench_cli_reports_every_section(
         "exclusion",
     }
     assert syntax["keyword"]["mean_hits"] > 0 and "with the query syntax" in render_text
+    pinyin = report["search_pinyin"]  # the sample's titles typed in pinyin: they find their documents
+    assert pinyin["source"] == "titles" and pinyin["keyword"]["mean_hits"] > 0
+    assert (
+        set(pinyin["hybrid"]["by_kind_p50_ms"]) == {"pinyin", "initials"} and "typed in pinyin" in render_text
+    )
+    synonyms = report["search_synonyms"]  # rules were added for the run, then removed
+    assert (
+        synonyms["rules"] > 0
+        and synonyms["keyword"]["latency_ms"]["n"] > 0
+        and "with synonyms" in render_text
+    )
     assert all(0 <= r["recall@10"] <= 1 for r in report["semantic_recall"])
     # the loaded index (VECTOR_STORAGE: halfvec), and by default the other storage side by side
     variants = report["index_variants"]

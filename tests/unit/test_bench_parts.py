@@ -64,3 +64,27 @@ def test_syntax_queries_quote_a_piece_of_a_document_and_exclude_a_word() -> None
         (0, BenchQuery('"北京大学的历史很长也" 很有名气', "phrase")),
         (1, BenchQuery("北京 天气 -上海", "exclusion")),
     ]
+
+
+def test_pinyin_queries_type_the_titles_or_read_the_queries() -> None:
+    from app.bench.queries import BenchQuery, pinyin_queries
+
+    qs = [BenchQuery("北京 天气", "mixed"), BenchQuery("北京大学的历史很长也很有名气", "long")]
+    assert pinyin_queries(["北京大学", "Road bike", "北京大学"], qs) == (
+        [BenchQuery("beijingdaxue", "pinyin"), BenchQuery("bjdx", "initials")],
+        "titles",
+    )
+    typed, source = pinyin_queries(["", "Road bike"], qs)
+    assert typed == [BenchQuery("beijingtianqi", "pinyin")] and source.startswith("queries")
+
+
+def test_synonym_rules_pair_the_short_queries_first_terms() -> None:
+    from app.bench.queries import BenchQuery, synonym_rules
+
+    qs = [
+        BenchQuery("a x", "common"),
+        BenchQuery("long text", "long"),
+        BenchQuery("b", "rare"),
+        BenchQuery("a", "mixed"),
+    ]
+    assert synonym_rules(qs, str.split) == ["a, b", "b, a"]
