@@ -50,3 +50,24 @@ def test_search_takes_any_query_and_filter(
     except psycopg.Error as exc:  # the database refused what the service let through: a bug
         raise AssertionError(f"{type(exc).__name__}: {exc}") from exc
     assert len(result.hits) <= 5
+
+
+LATIN = st.text(alphabet="abcdefghijklmnopqrstuvwxyzBJDX' -\"\\", max_size=40)
+
+
+@FUZZ
+@given(LATIN, TEXT)
+def test_pinyin_readings_are_valid_tsqueries_and_searches(service: SearchService, q: str, title: str) -> None:
+    """Anything typed in Latin letters, quotes and apostrophes: its pinyin reading (when it has one)
+    parses as a tsquery, a field's pinyin as a tsvector, and the search answers or refuses cleanly."""
+    from app.text.pinyin import field_pinyin, pinyin_query
+
+    reading = pinyin_query(q)
+    with service.pool.connection() as conn:
+        if reading is not None:
+            conn.execute("SELECT %s::tsquery", [reading])
+        conn.execute("SELECT %s::tsvector", [field_pinyin([title]).tsvector])
+    try:
+        service.search(SearchRequest(q, Mode.keyword, limit=5))
+    except (EmptyQuery, InvalidQuery, ValidationError):
+        return
