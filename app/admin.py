@@ -1,9 +1,10 @@
-"""Admin operations behind `hybrid-search stats` and `hybrid-search db reindex`."""
+"""Admin operations behind `hybrid-search stats`, `db reindex` and `db retokenize`."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -72,3 +73,47 @@ def reindex(url: str, names: Sequence[str]) -> Iterator[tuple[str, float]]:
             t0 = time.perf_counter()
             conn.execute(sql.SQL("REINDEX INDEX CONCURRENTLY {}").format(sql.Identifier(schema, name)))
             yield f"{schema}.{name}", time.perf_counter() - t0
+
+
+def document_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query("document_count")).fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass
+class RetokenizeReport:
+    documents: int = 0
+    retokenized: int = 0
+    unchanged: int = 0
+
+
+def retokenize(
+    url: str, batch_size: int = 500, on_progress: Callable[[int], None] | None = None
+) -> RetokenizeReport:
+    """Re-analyse every stored document with this process's analyzer (after an upgrade that changes
+    it, or a change of SCRIPT_FOLDING, PINYIN_FIELDS, stop words or the user dictionary) and write its
+    tokens, pinyin and postings, keeping its vectors: no re-embedding. A document whose content hash
+    already matches is left alone, so a second run, or an interrupted one run again, only finishes."""
+    from app import store
+    from app.ingest.documents import Document, analyze
+
+    report = RetokenizeReport()
+    after = 0
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        while rows := conn.execute(
+            query("retokenize_read"), {"after": after, "batch": batch_size}
+        ).fetchall():
+            conn.commit()
+            after = rows[-1]["id"]
+            docs = [
+                (r, Document(r["external_id"], r["title"], r["body"], r["url"], r["metadata"])) for r in rows
+            ]
+            stale = [(r["id"], analyze(d)) for r, d in docs if d.content_hash != r["content_hash"]]
+            store.retokenize(conn, stale)
+            report.documents += len(rows)
+            report.retokenized += len(stale)
+            report.unchanged += len(rows) - len(stale)
+            if on_progress is not None:
+                on_progress(len(rows))
+    return report

@@ -157,12 +157,17 @@ def write_documents(
                 for doc_id, doc_passages in zip(doc_ids, passages, strict=True):
                     for no, (start, end, vec) in enumerate(doc_passages):
                         copy.write_row((doc_id, no, start, end, HalfVector(vec) if half else vec))
-        with cur.copy(query("copy_postings")) as copy:
-            copy.set_types(["text", "int8", "int4", "int4", "int4", "int4"])
-            for doc_id, a in zip(doc_ids, docs, strict=True):
-                for term, tf in a.term_freqs.items():
-                    copy.write_row((term, doc_id, tf, a.doc_len, a.title_freqs.get(term, 0), a.title_len))
+        write_postings(cur, list(zip(doc_ids, docs, strict=True)))
     return doc_ids
+
+
+def write_postings(cur: psycopg.Cursor[Any], docs: list[tuple[int, AnalyzedDocument]]) -> None:
+    """COPY the documents' exact term frequencies (their old postings deleted before)."""
+    with cur.copy(query("copy_postings")) as copy:
+        copy.set_types(["text", "int8", "int4", "int4", "int4", "int4"])
+        for doc_id, a in docs:
+            for term, tf in a.term_freqs.items():
+                copy.write_row((term, doc_id, tf, a.doc_len, a.title_freqs.get(term, 0), a.title_len))
 
 
 # Column types of the staging table, in COPY order (see app/queries/stage_documents.sql).
@@ -200,3 +205,27 @@ def delete_document(conn: psycopg.Connection[Any], external_id: str) -> bool:
     with conn.transaction(), conn.cursor() as cur:
         lock_for_write(cur)
         return cur.execute(query("delete_document"), {"id": external_id}).fetchone() is not None
+
+
+def retokenize(conn: psycopg.Connection[Any], docs: list[tuple[int, AnalyzedDocument]]) -> None:
+    """Write stored documents' new tokens (tsvector, lengths, pinyin, postings, content hash) and keep
+    their vectors, in one transaction under the write locks; the triggers keep the statistics exact."""
+    if not docs:
+        return
+    ids = [doc_id for doc_id, _ in docs]
+    with conn.transaction(), conn.cursor() as cur:
+        lock_for_write(cur)
+        cur.execute(
+            query("retokenize_write"),
+            {
+                "ids": ids,
+                "tsv": [a.tsvector for _, a in docs],
+                "doc_len": [a.doc_len for _, a in docs],
+                "title_len": [a.title_len for _, a in docs],
+                "pinyin": [a.pinyin.tsvector for _, a in docs],
+                "pinyin_len": [a.pinyin.length for _, a in docs],
+                "content_hash": [a.doc.content_hash for _, a in docs],
+            },
+        )
+        cur.execute(query("delete_postings"), {"doc_ids": ids})
+        write_postings(cur, docs)

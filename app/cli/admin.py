@@ -24,6 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     rx.add_argument("index", nargs="*", help="index names (default: every index of the search tables)")
     add_migrate_flag(rx)
     rx.set_defaults(run=run_reindex)
+    rt = db_sub.add_parser(
+        "retokenize",
+        help="re-analyse stored documents with the current analyzer (folding, pinyin, stop words, user "
+        "dictionary), keeping their vectors: what an upgrade or an analyzer setting change asks for",
+    )
+    rt.add_argument("--batch-size", type=int, default=500)
+    rt.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_migrate_flag(rt)
+    rt.set_defaults(run=run_retokenize)
 
     se = sub.add_parser("settings", help="every setting's value here (from the environment), or --markdown")
     se.add_argument("--markdown", action="store_true", help="the README's table: variable, default, meaning")
@@ -70,6 +79,21 @@ def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
     for name, seconds in reindex(database_url(args, settings), args.index):
         print(f"{name}: rebuilt in {seconds:.1f} s")
+    return EXIT_OK
+
+
+def run_retokenize(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from app.admin import document_count, retokenize
+
+    if args.batch_size < 1:
+        raise InvalidQuery("--batch-size must be at least 1")
+    url = database_url(args, settings)
+    total = document_count(url)
+    with progress_bar(args.quiet, total=total, unit="doc", desc="retokenize") as bar:
+        report = retokenize(url, args.batch_size, on_progress=bar.update)
+    print(json.dumps(asdict(report)))
     return EXIT_OK
 
 

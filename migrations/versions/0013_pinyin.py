@@ -2,7 +2,8 @@
 its syllable count, under GIN; search.pinyin_ranks and search.lexical_ranks (BM25, then the documents
 only the query's pinyin finds); search.hit and search.fused carry pinyin_score; search.synonym_groups
 keys runs of query terms a one-way rule starts from (苹果手机 => iphone)
-(migrations/versions/sql/0013_search.sql). Documents stored before get their pinyin when re-ingested.
+(migrations/versions/sql/0013_search.sql). Documents stored before get their pinyin from
+`hybrid-search db retokenize`.
 
 Revision ID: 0013
 Revises: 0012
