@@ -305,8 +305,11 @@ def term_frequencies(tokens: list[Token]) -> Counter[str]:
 
 
 def analyze_text(text: str, as_query: bool) -> dict[str, Any]:
-    """The tokens a text becomes, with the normalised text their offsets point into and the analyzer's
+    """The tokens a text becomes, with the normalised text their offsets point into, its pinyin (a
+    query's reading as a tsquery, or None; a document field's pinyin tsvector) and the analyzer's
     signature: what `GET /analyze` and `hybrid-search analyze` show."""
+    from app.text.pinyin import field_pinyin, pinyin_query  # it imports this module
+
     a = analyzer()
     tokens = a.query_tokens(text) if as_query else a.document_tokens(text)
     return {
@@ -314,5 +317,6 @@ def analyze_text(text: str, as_query: bool) -> dict[str, Any]:
         "normalized": a.normalize(text),
         "script_folded": a.config.fold_script,
         "tokens": [asdict(t) for t in tokens],
+        "pinyin": pinyin_query(text) if as_query else field_pinyin([a.fold(text)]).tsvector,
         "analyzer": a.signature,
     }

@@ -76,6 +76,11 @@ def test_analyze_endpoint_and_cli(
         ]
         q = c.get("/analyze", params={"text": "中华人民共和国", "mode": "query"}).json()
         assert [t["term"] for t in q["tokens"]] == ["中华人民共和国"] and q["mode"] == "query"
+        assert q["pinyin"] is None  # a query in characters is not read as pinyin
+        typed = c.get("/analyze", params={"text": "chongqing", "mode": "query"}).json()
+        assert typed["pinyin"] == "('chong' <-> 'qing')"
+        field = c.get("/analyze", params={"text": "重慶"}).json()  # a field's pinyin, from the folded text
+        assert field["pinyin"] == "'chong':1 'qing':2 '~cq':1"
         assert c.get("/analyze", params={"text": ""}).status_code == 422
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["analyze", "running 北京", "--json"]) == 0
