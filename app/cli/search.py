@@ -111,6 +111,10 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print(" ".join(f"{t['term']}/{t['position']}" for t in out["tokens"]))
+        if out["normalized"] != args.text.lower():
+            print(f"folded: {out['normalized']}")
+        if out["pinyin"]:
+            print(f"pinyin: {out['pinyin']}")
     return EXIT_OK
 
 
