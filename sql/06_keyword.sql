@@ -362,21 +362,29 @@ LANGUAGE sql STABLE AS $$
   LIMIT greatest(max_rank, 0)
 $$;
 
--- A tsquery holding every query term (or one of its synonyms, the filter's `synonyms`), and the
--- filter's own `text` condition: the character matches that cover the whole query.
-CREATE OR REPLACE FUNCTION search.every_term(query_terms text[], filter jsonb)
+-- One term as a tsquery operand: quoted, its quotes and backslashes escaped (a term is taken as it is).
+CREATE OR REPLACE FUNCTION search.quote_lexeme(term text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT '''' || replace(replace(term, '\', '\\'), '''', '''''') || ''''
+$$;
+
+-- The query's terms as a tsquery: each term or one of its synonyms (the filter's `synonyms`), joined
+-- by `op` (' & ': every term, and then the filter's own `text` condition too; ' | ': any term).
+CREATE OR REPLACE FUNCTION search.terms_query(query_terms text[], filter jsonb, op text)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT string_agg(x, ' & ' ORDER BY x)
+  SELECT CASE WHEN op = ' & ' AND filter ? 'text' AND t.q IS NOT NULL
+              THEN '(' || (filter->>'text') || ') & ' || t.q ELSE t.q END
   FROM (
-    SELECT '(' || (filter->>'text') || ')' AS x WHERE filter ? 'text'
-    UNION ALL
-    SELECT '(' || string_agg('''' || replace(replace(f, '\', '\\'), '''', '''''') || '''', ' | ') || ')'
-    FROM (SELECT DISTINCT t FROM unnest(query_terms) AS t WHERE t <> '') AS q
-    CROSS JOIN LATERAL (
-      SELECT q.t AS f
-      UNION SELECT jsonb_array_elements_text(coalesce(filter->'synonyms'->q.t, '[]'))) AS forms
-    GROUP BY q.t
-  ) AS parts
+    SELECT string_agg('(' || x.forms || ')', op ORDER BY x.forms) AS q
+    FROM (
+      SELECT string_agg(search.quote_lexeme(f), ' | ' ORDER BY f) AS forms
+      FROM (SELECT DISTINCT t FROM unnest(query_terms) AS t WHERE t <> '') AS q
+      CROSS JOIN LATERAL (
+        SELECT q.t AS f
+        UNION SELECT jsonb_array_elements_text(coalesce(filter->'synonyms'->q.t, '[]'))) AS forms
+      GROUP BY q.t
+    ) AS x
+  ) AS t
 $$;
 
 -- The lexical leg: BM25 over the characters (search.keyword_ranks). When the filter carries a `pinyin`
@@ -402,7 +410,7 @@ BEGIN
                  FROM search.keyword_ranks(query_terms, max_rank, k1, b, rest, title_weight) AS k;
     RETURN;
   END IF;
-  every := search.every_term(query_terms, rest);
+  every := search.terms_query(query_terms, rest, ' & ');
   RETURN QUERY
     WITH whole AS (
       SELECT k.doc_id, k.rank, k.score FROM search.keyword_ranks(
