@@ -149,6 +149,20 @@ class Settings(BaseSettings):
         "beyond it come from a fusion over `MAX_OFFSET + MAX_LIMIT` documents per leg, appended after "
         "the first `RANK_WINDOW` hits (minus those), so all pages are slices of one fixed list",
     )
+    facet_max_docs: int = Field(
+        default=20_000,
+        ge=100,
+        le=1_000_000,
+        description="facet counts and totals read at most this many matching documents; past it they are "
+        "counts over the first ones read, marked `counts_capped` (the total is then a lower bound)",
+    )
+    facet_semantic_floor: float = Field(
+        default=0.5,
+        ge=-1,
+        le=1,
+        description="a semantic or hybrid search's matched set (for `total` and facets) holds the semantic "
+        "leg's top `RANK_WINDOW` documents whose cosine similarity is at least this",
+    )
     hnsw_ef_search: int = Field(
         default=100,
         ge=1,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from app.config import Settings
 from app.errors import InvalidQuery
@@ -138,6 +138,26 @@ class SearchRequest(BaseModel):
         "ranked in the keyword leg after the documents holding every word of the query (the shortest "
         "field first).",
     )
+    total: bool = Field(
+        default=False,
+        description="Count the documents the query matches under the filters (`total`; the matched set: "
+        "README, Facets). Facets count it too.",
+    )
+    facets: str | None = Field(
+        default=None,
+        max_length=MAX_FILTERS_CHARS,
+        description="Metadata fields whose values to count over the whole matched set, comma-separated "
+        "(`brand,type`; dotted for nested fields; at most 10). A field's own filter does not narrow its "
+        "own counts; every other filter does.",
+    )
+    facet_size: int = Field(
+        default=10, ge=1, le=100, description="Values per facet, the most frequent first."
+    )
+    facet_ranges: dict[str, list[float]] | None = Field(
+        default=None,
+        description='Numeric facets counted in buckets: `{"price": [100, 500, 1000]}` counts `{"lt": 100}`, '
+        '`{"gte": 100, "lt": 500}`, ... (each bucket is also its filter). The fields must be in `facets`.',
+    )
     filters: dict[str, Any] | None = Field(
         default=None,
         description="Metadata filters, a JSON object (JSON text in a query parameter or a flag): "
@@ -156,16 +176,17 @@ class SearchRequest(BaseModel):
             options["mode"] = mode
         super().__init__(**options)
 
-    @field_validator("filters", mode="before")
+    @field_validator("filters", "facet_ranges", mode="before")
     @classmethod
-    def _filters_from_json(cls, value: object) -> object:
-        """Filters as JSON text (a query parameter, a CLI flag) are parsed here, once for every path."""
+    def _filters_from_json(cls, value: object, info: ValidationInfo) -> object:
+        """Filters (and facet ranges) as JSON text (a query parameter, a CLI flag) are parsed here, once
+        for every path."""
         if not isinstance(value, str):
             return value
         if len(value) > MAX_FILTERS_CHARS:
-            raise ValueError(f"filters longer than {MAX_FILTERS_CHARS} characters")
+            raise ValueError(f"{info.field_name} longer than {MAX_FILTERS_CHARS} characters")
         try:
-            return parse_filters_json(value)
+            return parse_filters_json(value, str(info.field_name))
         except InvalidQuery as exc:
             raise ValueError(str(exc)) from exc
 
@@ -258,6 +279,11 @@ class Hit(BaseModel):
     )
 
 
+class FacetCount(BaseModel):
+    value: Any = Field(description="A value of the field (a range facet's bucket: its filter).")
+    count: int
+
+
 class SearchResult(BaseModel):
     """One answer: a page of hits and how it was made."""
 
@@ -283,6 +309,17 @@ class SearchResult(BaseModel):
     pinyin: str | None = Field(
         default=None,
         description="The query read as pinyin (a tsquery over the `pinyin` column), when it spells pinyin.",
+    )
+    total: int | None = Field(
+        default=None, description="Documents the query matches under the filters (with `total` or `facets`)."
+    )
+    facets: dict[str, list[FacetCount]] = Field(
+        default={}, description="Each asked field's values over the matched set, with counts."
+    )
+    counts_capped: bool = Field(
+        default=False,
+        description="True when more than FACET_MAX_DOCS documents matched: total and counts are over the "
+        "first ones read (the total is a lower bound).",
     )
     fusion: dict[str, Any] = Field(default={}, description="The parameters that produced the scores.")
     timings_ms: dict[str, float] = {}

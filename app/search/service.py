@@ -23,9 +23,19 @@ from app.db import ReadPools, domain_errors, query
 from app.embedding.loader import ModelHolder
 from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
+from app.search.facets import FacetPlan, checked_ranges, facet_fields, plan, read_rows
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
-from app.search.request import Fusion, Hit, Mode, SearchRequest, SearchResult, Syntax, sql_arguments
+from app.search.request import (
+    FacetCount,
+    Fusion,
+    Hit,
+    Mode,
+    SearchRequest,
+    SearchResult,
+    Syntax,
+    sql_arguments,
+)
 from app.search.synonyms import expand
 from app.search.syntax import parse, plain, text_condition
 from app.search.terms import bounded_terms
@@ -76,8 +86,13 @@ class SearchService:
         encodes in batches); `snippets` False skips snippet building (evaluation needs only ids).
         """
         self.validate(req)
+        fields = facet_fields(req.facets)
+        ranges = checked_ranges(req.facet_ranges, fields)
+        if (fields or req.total) and req.mode is Mode.sparse:
+            raise InvalidQuery("total and facets are counted in keyword, semantic and hybrid mode")
         text, filters = read_query(req)
         pinyin = (filters or {}).get("pinyin")
+        counts = plan(fields, ranges, req.filters, filters) if fields or req.total else None
         started = time.perf_counter()
         terms = query_terms(text)
         if len(set(terms)) > self.settings.max_query_terms:
@@ -117,7 +132,7 @@ class SearchService:
         result.fusion = self._fusion(req, params)
         t0 = time.perf_counter()
         try:
-            rows, result.complete, result.synonyms = self._run(req.mode, params, model_name)
+            ran = self._run(req.mode, params, model_name, counts)
         except ModelSwitched as exc:
             # A reembed swapped the vectors under this process: load the new model; hybrid answers from
             # the keyword leg meanwhile, the vector modes say why they cannot.
@@ -127,8 +142,12 @@ class SearchService:
             result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
             params = statement_parameters(req, self.settings, terms, None, None, filters, snippets)
             result.fusion = self._fusion(req, params)
-            rows, result.complete, result.synonyms = self._run(req.mode, params, None)
+            ran = self._run(req.mode, params, None, counts)
         timings["database"] = _ms(t0)
+        rows, result.complete, result.synonyms, facet_rows = ran
+        if counts is not None:
+            result.total, facets, result.counts_capped = read_rows(facet_rows)
+            result.facets = {f: [FacetCount.model_construct(**v) for v in vs] for f, vs in facets.items()}
         t0 = time.perf_counter()
         from_passage = req.mode is Mode.semantic
         marked = terms + [form for forms in result.synonyms.values() for form in forms]
@@ -138,10 +157,11 @@ class SearchService:
         return result
 
     def _run(
-        self, mode: Mode, params: dict[str, Any], model_name: str | None
-    ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]]]:
-        """The search statement, whether the vector legs saw every match, and the synonyms the keyword
-        leg searched (read on the same connection first, so a rule applies from the next search on)."""
+        self, mode: Mode, params: dict[str, Any], model_name: str | None, counts: FacetPlan | None = None
+    ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]], list[dict[str, Any]]]:
+        """The search statement, whether the vector legs saw every match, the synonyms the keyword leg
+        searched (read on the same connection first, so a rule applies from the next search on), and,
+        with `counts`, the total and facet rows (search.facets, same connection and snapshot rules)."""
         with self.checked_cursor(model_name) as cur:
             groups: dict[str, list[str]] = {}
             if mode in (Mode.keyword, Mode.hybrid) and params["terms"]:
@@ -151,10 +171,18 @@ class SearchService:
                     terms, groups = expand(params["terms"], groups)
                     params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
             rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
-            if mode is Mode.keyword:
-                return rows, True, groups
-            complete = cur.execute(query("search_complete")).fetchone()
-            return rows, bool(complete and next(iter(complete.values()))), groups
+            complete = True
+            if mode is not Mode.keyword:
+                done = cur.execute(query("search_complete")).fetchone()
+                complete = bool(done and next(iter(done.values())))
+            facet_rows = (
+                []
+                if counts is None
+                else cur.execute(
+                    query("search_facets"), facet_parameters(mode, params, counts, groups, self.settings)
+                ).fetchall()
+            )
+            return rows, complete, groups, facet_rows
 
     @contextmanager
     def checked_cursor(self, model_name: str | None) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
@@ -220,6 +248,25 @@ class SearchService:
             **bm25,
             "ef_search": params["ef_search"],
         }
+
+
+def facet_parameters(
+    mode: Mode, params: dict[str, Any], counts: FacetPlan, groups: dict[str, list[str]], settings: Settings
+) -> dict[str, Any]:
+    """search.facets' arguments: the keyword part of the matched set in keyword and hybrid mode, the
+    semantic part in semantic and hybrid mode (when there is a vector), the plan's filters."""
+    base = {**(counts.base or {}), **({"synonyms": groups} if groups else {})} or None
+    return {
+        **params,
+        "facet_terms": params["terms"] if mode in (Mode.keyword, Mode.hybrid) else None,
+        "facet_embedding": params["embedding"] if mode in (Mode.semantic, Mode.hybrid) else None,
+        "facet_fields": counts.fields,
+        "facet_base": Jsonb(base) if base else None,
+        "facet_filters": Jsonb(counts.per_field),
+        "facet_ranges": Jsonb(counts.ranges) if counts.ranges else None,
+        "facet_semantic_floor": settings.facet_semantic_floor,
+        "facet_max_docs": settings.facet_max_docs,
+    }
 
 
 def with_synonyms(filters: Jsonb | None, groups: dict[str, list[str]]) -> Jsonb:
