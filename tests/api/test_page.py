@@ -99,15 +99,25 @@ def test_search_page_in_a_browser(served: str, browser: object) -> None:
     def page_label() -> str:
         return str(d.execute_script("return document.getElementById('page').textContent"))
 
+    def chip_count(label: str) -> int | None:
+        return d.execute_script(  # type: ignore[no-any-return]
+            "const c = [...document.querySelectorAll('#filters .chip')]"
+            ".find(e => e.firstChild.textContent === arguments[0]);"
+            "const n = c && c.querySelector('.count'); return n ? +n.textContent : null",
+            label,
+        )
+
     def active_chips() -> int:
         return int(d.execute_script("return document.querySelectorAll('#filters .chip.active').length"))
 
     d.get(served + "/")
     d.find_element(By.CSS_SELECTOR, "input[name=mode][value=keyword]").click()
     d.find_element(By.ID, "q").send_keys("自行车")  # search as you type: no Enter
-    wait.until(lambda _: len(hit_ids()) == 10 and "ms" in status())
+    wait.until(lambda _: len(hit_ids()) == 10 and "of 25" in status())
     page1 = hit_ids()
-    assert status().startswith("Results 1–10")
+    assert status().startswith("Results 1–10 of 25")
+    # the chips count over the whole result (the API's facets), not over the ten hits shown
+    wait.until(lambda _: chip_count("brand: Kestrel") == 8 and chip_count("brand: Velorim") == 9)
     marks = d.find_elements(By.CSS_SELECTOR, "#results .hit .snippet mark")
     assert marks and all(m.text == "自行车" for m in marks)
     assert "q=%E8%87%AA%E8%A1%8C%E8%BD%A6" in d.current_url and "mode=keyword" in d.current_url
@@ -129,6 +139,7 @@ def test_search_page_in_a_browser(served: str, browser: object) -> None:
     chip.click()
     wait.until(lambda _: active_chips() == 1 and len(hit_ids()) == 8)
     assert all(int(i.split("-")[1]) % 3 == 1 for i in hit_ids())
+    assert "of 8" in status() and chip_count("brand: Velorim") == 9  # a field's own filter leaves its counts
     assert "filters=" in d.current_url and "Page 1" in page_label()
     # Removing it brings everything back.
     d.find_element(By.CSS_SELECTOR, "#filters .chip.active").click()

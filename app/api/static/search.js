@@ -1,16 +1,48 @@
-// The site search box: search as you type (debounced), mode switch, pages, filter chips from the hits'
-// metadata, the time each search took. It only calls GET /search, as any other site's box would.
+// The site search box: search as you type (debounced), mode switch, pages, filter chips with counts over
+// the whole result (the API's facets, for the metadata fields the hits show), the total and the time
+// each search took. It only calls GET /search, as any other site's box would.
 "use strict";
 
 const PAGE_SIZE = 10;
 const DEBOUNCE_MS = 250;
 const MAX_CHIPS = 12;
+const MAX_FACETS = 10; // the API's limit
+const FIELDS_KEY = "hybrid-search:facet-fields";
 
 const $ = (id) => document.getElementById(id);
-const state = { q: "", mode: "hybrid", page: 0, filters: {} };
+const state = { q: "", mode: "hybrid", page: 0, filters: {}, fields: readFields() };
 let timer = null;
 let inflight = null;
 let seq = 0;
+
+// The metadata fields to count: those the hits have shown with short text values, kept for the session.
+function readFields() {
+  try {
+    const f = JSON.parse(sessionStorage.getItem(FIELDS_KEY) || "[]");
+    return Array.isArray(f) ? f.filter((x) => typeof x === "string").slice(0, MAX_FACETS) : [];
+  } catch {
+    return [];
+  }
+}
+
+function countable(value) {
+  return (typeof value === "string" && value.length <= 40) || typeof value === "boolean";
+}
+
+// Fields seen in these hits and not counted yet; true when some were added (worth asking again).
+function learnFields(hits) {
+  let added = false;
+  for (const hit of hits) {
+    for (const [key, value] of Object.entries(hit.metadata || {})) {
+      if (countable(value) && !state.fields.includes(key) && state.fields.length < MAX_FACETS) {
+        state.fields.push(key);
+        added = true;
+      }
+    }
+  }
+  if (added) sessionStorage.setItem(FIELDS_KEY, JSON.stringify(state.fields));
+  return added;
+}
 
 function readUrl() {
   const p = new URLSearchParams(location.search);
@@ -41,8 +73,10 @@ function searchUrl() {
     mode: state.mode,
     limit: String(PAGE_SIZE + 1), // one more than shown: is there a next page?
     offset: String(state.page * PAGE_SIZE),
+    total: "true",
   });
   if (Object.keys(state.filters).length) p.set("filters", JSON.stringify(state.filters));
+  if (state.fields.length) p.set("facets", state.fields.join(","));
   return `/search?${p}`;
 }
 
@@ -76,6 +110,7 @@ async function search() {
       return;
     }
     render(body, performance.now() - started);
+    if (learnFields(body.hits || [])) search(); // count the fields these hits showed, over the whole result
   } catch (err) {
     if (err.name === "AbortError" || mine !== seq) return;
     render(null);
@@ -125,8 +160,10 @@ function chip(label, count, active, onClick) {
   return b;
 }
 
-// Chips: the active filters (click to remove), then the commonest metadata values among the hits.
-function renderChips(hits) {
+// Chips: the active filters (click to remove), then the commonest values with their counts over the whole
+// result (the API's facets: a field's own filter does not narrow its counts, so other brands still show
+// theirs); a field not counted yet falls back to the hits on this page.
+function renderChips(body) {
   const box = $("filters");
   box.replaceChildren();
   for (const [key, value] of Object.entries(state.filters)) {
@@ -139,10 +176,16 @@ function renderChips(hits) {
     );
   }
   const counts = new Map();
-  for (const hit of hits) {
+  const facets = (body && body.facets) || {};
+  for (const [key, values] of Object.entries(facets)) {
+    for (const { value, count } of values) {
+      if (state.filters[key] === value || !countable(value)) continue;
+      counts.set(JSON.stringify([key, value]), count);
+    }
+  }
+  for (const hit of (body && body.hits) || []) {
     for (const [key, value] of Object.entries(hit.metadata || {})) {
-      if (key in state.filters) continue;
-      if (!(typeof value === "string" && value.length <= 40) && typeof value !== "boolean") continue;
+      if (key in facets || key in state.filters || !countable(value)) continue;
       const id = JSON.stringify([key, value]);
       counts.set(id, (counts.get(id) || 0) + 1);
     }
@@ -169,18 +212,19 @@ function render(body, elapsedMs) {
   if (!body) {
     $("status").textContent = "";
     $("pager").hidden = true;
-    renderChips([]);
+    renderChips(null);
     return;
   }
   const hits = body.hits.slice(0, PAGE_SIZE);
   const more = body.hits.length > PAGE_SIZE;
   hits.forEach((hit) => list.appendChild(hitElement(hit)));
-  renderChips(hits);
+  renderChips({ ...body, hits });
   const first = state.page * PAGE_SIZE + 1;
   const server = body.timings_ms && body.timings_ms.total;
   const took = `${Math.round(elapsedMs)} ms` + (server !== undefined ? ` (server ${server.toFixed(1)} ms)` : "");
+  const of = typeof body.total === "number" ? ` of ${body.counts_capped ? "at least " : ""}${body.total}` : "";
   $("status").textContent = hits.length
-    ? `Results ${first}–${first + hits.length - 1} · ${took}`
+    ? `Results ${first}–${first + hits.length - 1}${of} · ${took}`
     : `No results · ${took}`;
   if (body.degraded) notice(body.degraded_reason || "Some results are unavailable.", false);
   $("pager").hidden = state.page === 0 && !more;
