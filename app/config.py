@@ -150,11 +150,12 @@ class Settings(BaseSettings):
         "the first `RANK_WINDOW` hits (minus those), so all pages are slices of one fixed list",
     )
     facet_max_docs: int = Field(
-        default=20_000,
+        default=10_000,
         ge=100,
         le=1_000_000,
-        description="facet counts and totals read at most this many matching documents; past it they are "
-        "counts over the first ones read, marked `counts_capped` (the total is then a lower bound)",
+        description="facet counts and totals read at most this many matching documents (as Elasticsearch's "
+        "`track_total_hits` default); past it they are counts over the first ones read, marked "
+        "`counts_capped` (the total is then a lower bound: the page shows `at least`)",
     )
     facet_semantic_floor: float = Field(
         default=0.5,

@@ -9,16 +9,17 @@
 -- Counts are disjunctive, as shoppers expect: a field's own filter does not narrow that field's counts
 -- (each field has its filter in `field_filters`, the request's filter without that field), every other
 -- filter does. The candidates are read once, under `base` (the filter without any faceted field's
--- condition: the widest of them), and each count keeps the candidates its own filter holds; the
--- semantic leg's window is taken under `base` too. Past `max_docs` candidates the counts are over the
+-- condition: the widest of them, with the query's phrases and exclusions), and each count keeps the
+-- candidates its own filter's metadata conditions hold; the semantic leg's window is taken under
+-- `base` too. Past `max_docs` candidates the counts are over the
 -- first `max_docs` read and `capped` says so (the total is then a lower bound).
 
--- Does a document pass a filter (its metadata conditions and its query-syntax `text` condition)?
-CREATE OR REPLACE FUNCTION search.holds(metadata jsonb, tsv tsvector, filter jsonb)
+-- Does a document's metadata pass a filter's metadata conditions (its query-syntax `text` condition
+-- is left to the caller: every count of one search shares it)?
+CREATE OR REPLACE FUNCTION search.metadata_holds(metadata jsonb, filter jsonb)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT filter IS NULL
-      OR (metadata @> search.filter_contains(filter) AND search.conditions_hold(metadata, filter)
-          AND search.text_holds(tsv, filter))
+      OR (metadata @> search.filter_contains(filter) AND search.conditions_hold(metadata, filter))
 $$;
 
 -- A numeric value's bucket among ascending `bounds` ([100, 500]): {"lt": 100}, {"gte": 100, "lt": 500}
@@ -30,64 +31,68 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     'lt', (SELECT min(b::numeric) FROM jsonb_array_elements_text(bounds) AS b WHERE b::numeric > x)))
 $$;
 
--- The values a document holds for a facet: the field's value, each element of an array, or with
--- `bounds` the bucket of a number (anything else counts nowhere).
-CREATE OR REPLACE FUNCTION search.facet_values(v jsonb, bounds jsonb)
-RETURNS SETOF jsonb LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN bounds IS NULL THEN e ELSE search.range_bucket(e::text::numeric, bounds) END
-  FROM jsonb_array_elements(CASE WHEN jsonb_typeof(v) = 'array' THEN v ELSE jsonb_build_array(v) END) AS e
-  WHERE v IS NOT NULL AND e <> 'null'::jsonb
-    AND (bounds IS NULL OR jsonb_typeof(e) = 'number')
-    AND (bounds IS NOT NULL OR jsonb_typeof(e) IN ('string', 'number', 'boolean'))
-$$;
-
--- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field,
--- in order), with `capped` on every row.
+-- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field, in
+-- order), with `capped` on every row. A value is a string, number or boolean, each element of an array
+-- counting; with `ranges`, a number's bucket. Custom plans: with the query's terms known, its tsquery
+-- is folded once and read from the GIN index (a generic plan computed it for every row).
 CREATE OR REPLACE FUNCTION search.facets(
     query_terms text[], fields text[], filter jsonb DEFAULT NULL, base jsonb DEFAULT NULL,
     field_filters jsonb DEFAULT NULL, ranges jsonb DEFAULT NULL, facet_size integer DEFAULT 10,
     query_embedding vector DEFAULT NULL, semantic_window integer DEFAULT 100,
-    semantic_floor double precision DEFAULT 0.5, max_docs integer DEFAULT 20000,
+    semantic_floor double precision DEFAULT 0.5, max_docs integer DEFAULT 10000,
     ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000)
 RETURNS TABLE (field text, value jsonb, count bigint, capped boolean)
-LANGUAGE sql STABLE AS $$
-  WITH matched AS (
-    SELECT m.doc_id FROM (
-      SELECT d.id AS doc_id FROM public.documents AS d
-      WHERE (d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
-             OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery))
-        AND search.holds(d.metadata, d.tsv, base)
-      UNION
-      SELECT s.doc_id
-      FROM search.semantic_ranks(query_embedding, semantic_window, nullif(base - 'synonyms' - 'pinyin', '{}'),
-                                 greatest(ef_search, semantic_window), exact_below) AS s
-      WHERE query_embedding IS NOT NULL AND s.score >= semantic_floor
-    ) AS m
+LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
+  WITH kw AS (
+    SELECT d.id, d.metadata FROM public.documents AS d
+    WHERE (d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
+           OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery))
+      AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base)))
     LIMIT max_docs + 1
+  ), sem AS (
+    SELECT d.metadata
+    FROM search.semantic_ranks(query_embedding, semantic_window, nullif(base - 'synonyms' - 'pinyin', '{}'),
+                               greatest(ef_search, semantic_window), exact_below) AS s
+    JOIN public.documents AS d ON d.id = s.doc_id
+    WHERE query_embedding IS NOT NULL AND s.score >= semantic_floor
+      AND NOT EXISTS (SELECT 1 FROM kw WHERE kw.id = s.doc_id)
+  ), matched AS (
+    SELECT kw.metadata FROM kw UNION ALL SELECT sem.metadata FROM sem
   ), cap AS (
     SELECT count(*) > max_docs AS capped FROM matched
   ), candidates AS (
-    SELECT d.metadata, d.tsv FROM (SELECT doc_id FROM matched LIMIT max_docs) AS m
-    JOIN public.documents AS d ON d.id = m.doc_id
-  ), counted AS (
-    SELECT f.field, v.value, count(*) AS count
+    SELECT m.metadata FROM matched AS m LIMIT max_docs
+  ), vals AS (
+    SELECT f.field, c.metadata #> string_to_array(f.field, '.') AS v
     FROM unnest(fields) AS f(field)
-    JOIN candidates AS c ON search.holds(c.metadata, c.tsv, field_filters->f.field)
-    CROSS JOIN LATERAL search.facet_values(c.metadata #> string_to_array(f.field, '.'), ranges->f.field) AS v(value)
-    WHERE v.value IS NOT NULL
-    GROUP BY f.field, v.value
+    JOIN candidates AS c ON search.metadata_holds(c.metadata, field_filters->f.field)
+  ), flat AS (
+    SELECT vals.field, vals.v AS e FROM vals WHERE jsonb_typeof(vals.v) IN ('string', 'number', 'boolean')
+    UNION ALL
+    SELECT vals.field, e FROM vals CROSS JOIN LATERAL jsonb_array_elements(vals.v) AS e
+    WHERE jsonb_typeof(vals.v) = 'array' AND jsonb_typeof(e) IN ('string', 'number', 'boolean')
+  ), grouped AS (
+    SELECT flat.field, flat.e, count(*) AS n FROM flat GROUP BY flat.field, flat.e
+  ), counted AS (
+    SELECT g.field,
+           CASE WHEN coalesce(ranges ? g.field, false)
+                THEN search.range_bucket(g.e::text::numeric, ranges->g.field) ELSE g.e END AS value,
+           sum(g.n)::bigint AS count
+    FROM grouped AS g
+    WHERE NOT coalesce(ranges ? g.field, false) OR jsonb_typeof(g.e) = 'number'
+    GROUP BY 1, 2
   ), ranked AS (
     SELECT c.*, row_number() OVER (
              PARTITION BY c.field
-             ORDER BY CASE WHEN ranges ? c.field THEN 0 ELSE -c.count END,
+             ORDER BY CASE WHEN coalesce(ranges ? c.field, false) THEN 0 ELSE -c.count END,
                       (c.value->>'gte')::numeric NULLS FIRST, c.value) AS n
     FROM counted AS c
   )
-  SELECT NULL::text, NULL::jsonb, (SELECT count(*) FROM candidates AS c WHERE search.holds(c.metadata, c.tsv, filter)),
-         cap.capped
+  SELECT NULL::text, NULL::jsonb,
+         (SELECT count(*) FROM candidates AS c WHERE search.metadata_holds(c.metadata, filter)), cap.capped
   FROM cap
   UNION ALL
   (SELECT r.field, r.value, r.count, cap.capped FROM ranked AS r CROSS JOIN cap
-   WHERE r.n <= facet_size OR ranges ? r.field
+   WHERE r.n <= facet_size OR coalesce(ranges ? r.field, false)
    ORDER BY array_position(fields, r.field), r.n)
 $$;

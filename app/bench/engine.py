@@ -159,17 +159,19 @@ def time_queries(
     vectors: np.ndarray,
     mode: Mode,
     progress: Progress,
+    **options: Any,
 ) -> dict[str, Any]:
     """Per-query latency of one mode through the service the API calls (query vectors given, so model
-    time is not in it), overall and per query kind; a short warm-up first."""
+    time is not in it), overall and per query kind; a short warm-up first. `options` are search
+    options every request carries (facets, total)."""
     for q, v in zip(queries[:20], vectors[:20], strict=False):
-        service.search(SearchRequest(q.text, mode, limit=10), embedding=v)
+        service.search(SearchRequest(q.text, mode, limit=10, **options), embedding=v)
     by_kind: dict[str, list[float]] = {}
     db_ms: list[float] = []
     hits = 0
     for q, v in progress(list(zip(queries, vectors, strict=True)), mode.value, None):
         t0 = time.perf_counter()
-        res = service.search(SearchRequest(q.text, mode, limit=10), embedding=v)
+        res = service.search(SearchRequest(q.text, mode, limit=10, **options), embedding=v)
         by_kind.setdefault(q.kind, []).append((time.perf_counter() - t0) * 1000)
         db_ms.append(res.timings_ms.get("database", 0.0))
         hits += len(res.hits)

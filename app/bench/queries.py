@@ -10,6 +10,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 KINDS = ("common", "rare", "mixed", "long")
 
@@ -107,3 +108,9 @@ def synonym_rules(queries: Sequence[BenchQuery], analyze: Callable[[str], list[s
     firsts = [terms[0] for q in queries if q.kind != "long" and (terms := analyze(q.text))]
     pairs = {(a, b) for a, b in zip(firsts, firsts[1:], strict=False) if a != b}
     return [f"{a}, {b}" for a, b in sorted(pairs)][:100]
+
+
+def facet_fields_of(metadata: Sequence[dict[str, Any]], n: int = 2) -> list[str]:
+    """The `n` metadata fields most documents hold a short text value for: what a shop would facet."""
+    held = Counter(k for m in metadata for k, v in m.items() if isinstance(v, str) and len(v) <= 40)
+    return [k for k, _ in held.most_common(n)]

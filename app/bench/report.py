@@ -47,15 +47,18 @@ def render(report: dict[str, Any]) -> str:
         lat = res["latency_ms"]
         lines.append(f"    {mode} with the query syntax: p50 / p99 ms {lat['p50']} / {lat['p99']} ({kinds})")
     pinyin, synonyms = report.get("search_pinyin", {}), report.get("search_synonyms", {})
+    facets = report.get("search_facets", {})
     variants = [
+        (facets, f"with facets {','.join(facets.get('fields', []))} and the total"),
         (pinyin, f"typed in pinyin ({pinyin.get('source')})"),
         (synonyms, f"with synonyms ({synonyms.get('rules')} rules)"),
     ]
     for section, label in variants:
         for mode in ("keyword", "hybrid"):
             if mode in section:
-                lat = section[mode]["latency_ms"]
-                lines.append(f"    {mode} {label}: p50 / p99 ms {lat['p50']} / {lat['p99']}")
+                lat, ratio = section[mode]["latency_ms"], section[mode].get("ratio_to_search_alone")
+                times = f" ({ratio.get('p50')}x / {ratio.get('p99')}x the search alone)" if ratio else ""
+                lines.append(f"    {mode} {label}: p50 / p99 ms {lat['p50']} / {lat['p99']}{times}")
     kw, sem, hy = (report["search"][m]["latency_ms"] for m in ("keyword", "semantic", "hybrid"))
     lines.append(_row("keyword p50 ms", kw["p50"], "<= 10", kw["p50"] <= TARGETS["keyword_p50_ms"]))
     lines.append(_row("keyword p99 ms", kw["p99"], "<= 50", kw["p99"] <= TARGETS["keyword_p99_ms"]))

@@ -17,7 +17,7 @@ import numpy as np
 
 from app.bench import engine
 from app.bench.engine import IndexParams, Progress
-from app.bench.queries import draw_queries, pinyin_queries, syntax_queries
+from app.bench.queries import draw_queries, facet_fields_of, pinyin_queries, syntax_queries
 from app.config import Settings
 from app.db import open_pool, temporary_database, upgrade
 from app.embedding.base import Embedder
@@ -221,6 +221,14 @@ def _run(
     pinyin: dict[str, Any] = {"source": source} if typed else {}
     for mode in (Mode.keyword, Mode.hybrid) if typed else ():
         pinyin[mode.value] = engine.time_queries(service, typed, typed_vecs, mode, progress)
+    # facets: two metadata fields counted over the whole matched set, with the total
+    fields = facet_fields_of([a.doc.metadata for a in sample[:5000]])
+    faceted: dict[str, Any] = {"fields": fields} if fields else {}
+    for mode in (Mode.keyword, Mode.hybrid) if fields else ():
+        timed = engine.time_queries(service, queries, qvecs, mode, progress, facets=",".join(fields))
+        alone = search[mode.value]["latency_ms"]
+        ratio = {p: round(timed["latency_ms"][p] / alone[p], 2) for p in ("p50", "p99") if alone[p]}
+        faceted[mode.value] = {**timed, "ratio_to_search_alone": ratio}
     # synonyms: the short queries once rules give their first terms a synonym each
     synonyms = engine.time_with_synonyms(pool, service, queries, qvecs, progress)
     truth = engine.exact_top10(pool, qvecs, progress)
@@ -260,6 +268,7 @@ def _run(
         "search": search,
         "search_syntax": syntax,
         "search_pinyin": pinyin,
+        "search_facets": faceted,
         "search_synonyms": synonyms,
         "semantic_recall": recall,
         "settings": {

@@ -1,6 +1,6 @@
 """Totals and facet counts over the documents a query matches: search.facets (disjunctive counts, each
-field without its own filter; numeric ranges; capped past a number of candidates), with search.holds,
-search.range_bucket and search.facet_values (migrations/versions/sql/0014_search.sql).
+field without its own filter; numeric ranges; capped past a number of candidates), with search.metadata_holds
+and search.range_bucket (migrations/versions/sql/0014_search.sql).
 
 Revision ID: 0014
 Revises: 0013

@@ -88,3 +88,11 @@ def test_synonym_rules_pair_the_short_queries_first_terms() -> None:
         BenchQuery("a", "mixed"),
     ]
     assert synonym_rules(qs, str.split) == ["a, b", "b, a"]
+
+
+def test_facet_fields_are_the_commonest_short_text_fields() -> None:
+    from app.bench.queries import facet_fields_of
+
+    metadata = [{"src": "a", "cat": "x", "n": 1}, {"src": "b", "long": "y" * 50}, {"src": "c", "cat": "z"}]
+    assert facet_fields_of(metadata) == ["src", "cat"]
+    assert facet_fields_of([{}]) == []
