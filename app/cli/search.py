@@ -100,6 +100,11 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{'':>29}{h.snippet[:120]!s}".replace("\n", " "))
     if not result.hits:
         print("no hits")
+    if result.total is not None:
+        print(f"total: {'at least ' if result.counts_capped else ''}{result.total}")
+    for field, counts in result.facets.items():
+        values = (f"{json.dumps(c.value, ensure_ascii=False)} {c.count}" for c in counts)
+        print(f"{field}: {', '.join(values)}")
     return EXIT_OK
 
 
