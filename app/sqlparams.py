@@ -18,7 +18,12 @@ from app.search.request import Mode
 # The function call inside a search statement, and a placeholder with its optional cast.
 CALL = re.compile(r"FROM (search\.\w+)\((.*?)\) WITH ORDINALITY", re.S)
 PLACEHOLDER = re.compile(r"%\((\w+)\)s(::[\w\[\]]+)?")
-PSQL_VARIABLES = {"terms": ":'terms'", "embedding": ":'embedding'"}
+PSQL_VARIABLES = {
+    "terms": ":'terms'",
+    "embedding": ":'embedding'",
+    "facet_terms": ":'terms'",
+    "facet_embedding": ":'embedding'",
+}
 COLUMNS = {
     Mode.keyword: "id, title, score",
     Mode.semantic: "id, title, score",
@@ -43,7 +48,8 @@ def psql_set(name: str, value: str) -> str:
 
 
 def sql_literal(value: Any) -> str:
-    """A value as SQL text: NULL, true/false, a number, or a quoted string (JSON for filters)."""
+    """A value as SQL text: NULL, true/false, a number, or a quoted string (JSON for filters, an array
+    literal for a list of strings)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -52,6 +58,8 @@ def sql_literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, Jsonb):
         value = json.dumps(value.obj, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, list):
+        value = array_literal([str(v) for v in value])
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -63,6 +71,12 @@ def function_call(mode: Mode, params: dict[str, Any]) -> str:
     assert match is not None, f"no search function call in search_{mode.value}.sql"
     function, args = match.groups()
     args = re.sub(r",\s*snippet_width => 0", "", args)
+    return f"{function}({written_in(args, params)})"
+
+
+def written_in(sql_text: str, params: dict[str, Any]) -> str:
+    """`sql_text` with its named parameters written in: the query's tokens and vector as psql variables,
+    everything else as literals, on one line."""
 
     def value(m: re.Match[str]) -> str:
         name, cast = m.group(1), m.group(2) or ""
@@ -70,7 +84,13 @@ def function_call(mode: Mode, params: dict[str, Any]) -> str:
             return PSQL_VARIABLES[name] + cast
         return sql_literal(params[name]) + (cast if params[name] is not None else "")
 
-    return f"{function}({' '.join(PLACEHOLDER.sub(value, args).split())})"
+    return " ".join(PLACEHOLDER.sub(value, sql_text).split())
+
+
+def facets_statement(params: dict[str, Any]) -> str:
+    """The search.facets statement /search runs for `total` and `facets` (app/queries/search_facets.sql)."""
+    body = "\n".join(line for line in query("search_facets").splitlines() if not line.startswith("--"))
+    return written_in(body, params) + ";"
 
 
 def psql_script(

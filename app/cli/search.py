@@ -125,10 +125,11 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     from app.errors import ModelUnavailable
-    from app.search.service import read_query, statement_parameters
+    from app.search.facets import checked_ranges, facet_fields, plan
+    from app.search.service import facet_parameters, read_query, statement_parameters
     from app.search.synonyms import expand, synonym_groups
     from app.search.terms import bounded_terms
-    from app.sqlparams import psql_script
+    from app.sqlparams import facets_statement, psql_script
     from app.text import query_terms
     from app.wiring import model_holder
 
@@ -163,4 +164,9 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
             filters = {**(filters or {}), "synonyms": groups}
         params = statement_parameters(req, settings, terms, vector, None, filters)
         print(psql_script(terms, vector, params, note))
+        if req.facets or req.total:  # the total and facet counts /search reads after the hits
+            fields = facet_fields(req.facets)
+            counts = plan(fields, checked_ranges(req.facet_ranges, fields), req.filters, filters)
+            print("-- and, for total and facets:")
+            print(facets_statement(facet_parameters(req.mode, params, counts, groups, settings)))
     return EXIT_OK

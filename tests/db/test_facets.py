@@ -188,3 +188,14 @@ def test_http_cli_and_sql(
         ).fetchall()
     assert rows[0][0] is None and rows[0][2] == got["total"]
     assert [{"value": r[1], "count": r[2]} for r in rows[1:]] == got["facets"]["brand"]
+    # sql-params prints the facets statement /search runs; run as printed, it answers the same
+    args = ["sql-params", "bike", "--mode", "keyword", "--facets", "brand", "--filters", '{"brand": "Nord"}']
+    assert cli.main([*args, "--no-vector"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    statement = printed[-1].replace(":'terms'", "%s")
+    with pool.connection() as conn:
+        rows = conn.execute(statement, [query_terms("bike")]).fetchall()
+    want = service.search(SearchRequest("bike", Mode.keyword, facets="brand", filters={"brand": "Nord"}))
+    assert rows[0][2] == want.total and [(r[1], r[2]) for r in rows[1:]] == [
+        (c.value, c.count) for c in want.facets["brand"]
+    ]
