@@ -21,7 +21,7 @@ from app.api import metrics
 from app.api.deps import AppState
 from app.api.limits import ContentLengthLimit
 from app.api.responses import SafeJSONResponse
-from app.api.routes import analyze, documents, health, page, search, similar, synonyms
+from app.api.routes import analyze, curations, documents, health, page, search, similar, synonyms
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
 from app.embedding.loader import ModelHolder
@@ -99,6 +99,7 @@ def create_app(
     app.include_router(analyze.router)
     app.include_router(page.router)
     app.include_router(synonyms.router)
+    app.include_router(curations.router)
     registry = metrics.registry_for(app)
 
     @app.get("/metrics", include_in_schema=False)

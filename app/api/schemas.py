@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,3 +87,22 @@ class SynonymOut(BaseModel):
     rule: str = Field(description="As written.")
     forms: list[str] = Field(description="The words, as the analyzer's terms.")
     targets: list[str] | None = Field(description="One-way rules: what the forms are searched as.")
+
+
+class CurationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=1000, description="The query as people type it.")
+    pinned: list[str] = Field(default=[], description="Document ids pinned to the top, the first on top.")
+    hidden: list[str] = Field(default=[], description="Document ids never shown for this query.")
+    starts_at: datetime | None = Field(default=None, description="When it starts (default: now).")
+    ends_at: datetime | None = Field(default=None, description="When it ends (default: until removed).")
+
+
+class CurationOut(BaseModel):
+    id: int
+    query_key: str = Field(description="The query as curations match it: trimmed, lower case, one space.")
+    pinned: list[str]
+    hidden: list[str]
+    starts_at: datetime | None
+    ends_at: datetime | None

@@ -272,6 +272,9 @@ class Hit(BaseModel):
     sparse_score: float | None = Field(
         default=None, description="Lexical matching score (dot product of lexical weights) of the sparse leg."
     )
+    pinned: bool = Field(
+        default=False, description="An admin pinned it to the top of this query's results (curations)."
+    )
     pinyin_score: float | None = Field(
         default=None,
         description="Set when only the query's pinyin found the document (keyword leg): 1 / the syllables of "

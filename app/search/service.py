@@ -170,7 +170,13 @@ class SearchService:
                 if groups:
                     terms, groups = expand(params["terms"], groups)
                     params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
-            rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
+            curation = cur.execute(query("curation"), {"q": params["q"]}).fetchone()
+            if curation is None:
+                rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
+            else:
+                rows = curated(
+                    cur, mode, params, len(curation["pinned"] or []) + len(curation["hidden"] or [])
+                )
             complete = True
             if mode is not Mode.keyword:
                 done = cur.execute(query("search_complete")).fetchone()
@@ -250,6 +256,28 @@ class SearchService:
         }
 
 
+def curated(
+    cur: psycopg.Cursor[dict[str, Any]], mode: Mode, params: dict[str, Any], extra: int
+) -> list[dict[str, Any]]:
+    """The page of a curated query: the search's own list from the top, long enough that removing the
+    pinned and hidden documents leaves the page full, ordered by search.curate (pinned first, where the
+    filters let them), then sliced; a pinned document the search did not return gets its row here (no
+    leg ranked it: score 0)."""
+    offset, limit = params["offset"], params["limit"]
+    organic = cur.execute(
+        query(f"search_{mode.value}"), {**params, "offset": 0, "limit": offset + limit + extra}
+    ).fetchall()
+    ids = [r["id"] for r in organic]
+    order = cur.execute(query("curate"), {"q": params["q"], "organic": ids, "filters": params["filters"]})
+    page = order.fetchall()[offset : offset + limit]
+    by_id = {r["id"]: r for r in organic}
+    missing = [o["id"] for o in page if o["id"] not in by_id]
+    if missing:
+        for row in cur.execute(query("pinned_hits"), {"ids": missing}).fetchall():
+            by_id[row["id"]] = {**row, "snippet": None, "score": 0.0, "ordinality": 0}
+    return [{**by_id[o["id"]], "pinned": o["pinned"]} for o in page]
+
+
 def facet_parameters(
     mode: Mode, params: dict[str, Any], counts: FacetPlan, groups: dict[str, list[str]], settings: Settings
 ) -> dict[str, Any]:
@@ -304,6 +332,7 @@ def statement_parameters(
     these for psql, so an analyst's statement gets the same."""
     params = sql_arguments(req, settings)
     params.update(
+        q=req.q,
         terms=terms,
         embedding=embedding,
         sparse=sparse_query,

@@ -1,0 +1,1 @@
+DELETE FROM search.curations WHERE id = ANY(%(ids)s)
