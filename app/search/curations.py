@@ -16,6 +16,12 @@ from app.errors import InvalidQuery
 MAX_IDS = 100  # pinned or hidden ids in one curation
 
 
+def storable(text: str) -> str:
+    """The query as Postgres text can hold it (no NUL; a lone surrogate replaced), as searches and
+    curations both key it."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def add_curation(
     conn: psycopg.Connection[Any],
     query_text: str,
@@ -36,7 +42,7 @@ def add_curation(
     if starts_at is not None and ends_at is not None and starts_at >= ends_at:
         raise InvalidQuery("the curation must start before it ends")
     params = {
-        "query": query_text,
+        "query": storable(query_text),
         "pinned": list(dict.fromkeys(pinned)),
         "hidden": list(dict.fromkeys(hidden)),
         "starts_at": starts_at,
