@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.db import query
+from app.search.curations import storable
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class LoggedSearch:
     def row(self) -> tuple[Any, ...]:
         return (
             self.at,
-            self.query,
+            storable(self.query),  # a NUL would fail the whole batch's COPY
             self.mode,
             Jsonb(self.filters) if self.filters is not None else None,
             self.page_offset,

@@ -87,6 +87,17 @@ def test_query_log_and_views(loaded: ConnectionPool, settings: Settings) -> None
         assert all(p95 <= mx for *_, p95, mx in slow) and slow == sorted(slow, key=lambda r: -r[3])
 
 
+def test_a_nul_in_a_query_neither_fails_the_search_nor_loses_the_log(
+    loaded: ConnectionPool, settings: Settings
+) -> None:
+    with TestClient(create_app(settings, pool=loaded, models=ModelHolder.unavailable("none"))) as c:
+        assert c.post("/search", json={"q": "北京\u0000天气", "mode": "keyword"}).status_code == 200
+        assert c.get("/search", params={"q": "火星", "mode": "keyword"}).status_code == 200
+    with loaded.connection() as conn:
+        rows = conn.execute("SELECT query FROM search.query_log ORDER BY id").fetchall()
+    assert rows == [("北京天气",), ("火星",)]  # the batch was written whole
+
+
 def test_query_log_off(loaded: ConnectionPool, settings: Settings) -> None:
     s = settings.model_copy(update={"query_log": False})
     with TestClient(create_app(s, pool=loaded, models=ModelHolder.unavailable("none"))) as c:
