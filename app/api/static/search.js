@@ -8,6 +8,7 @@ const DEBOUNCE_MS = 250;
 const MAX_CHIPS = 12;
 const MAX_FACETS = 10; // the API's limit
 const FIELDS_KEY = "hybrid-search:facet-fields";
+const PLAIN_KEY = /^[^.,]{1,100}$/; // a key with a dot would be read as a path, a comma split the list
 
 const $ = (id) => document.getElementById(id);
 const state = { q: "", mode: "hybrid", page: 0, filters: {}, fields: readFields() };
@@ -19,7 +20,8 @@ let seq = 0;
 function readFields() {
   try {
     const f = JSON.parse(sessionStorage.getItem(FIELDS_KEY) || "[]");
-    return Array.isArray(f) ? f.filter((x) => typeof x === "string").slice(0, MAX_FACETS) : [];
+    if (!Array.isArray(f)) return [];
+    return f.filter((x) => typeof x === "string" && PLAIN_KEY.test(x)).slice(0, MAX_FACETS);
   } catch {
     return [];
   }
@@ -34,7 +36,8 @@ function learnFields(hits) {
   let added = false;
   for (const hit of hits) {
     for (const [key, value] of Object.entries(hit.metadata || {})) {
-      if (countable(value) && !state.fields.includes(key) && state.fields.length < MAX_FACETS) {
+      const fresh = PLAIN_KEY.test(key) && !state.fields.includes(key);
+      if (fresh && countable(value) && state.fields.length < MAX_FACETS) {
         state.fields.push(key);
         added = true;
       }
