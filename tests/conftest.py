@@ -20,6 +20,8 @@ from psycopg_pool import ConnectionPool
 from app.config import Settings
 from app.db import open_pool, upgrade
 from app.embedding.base import Embedder, Vectors
+from app.text import configure
+from app.text.tokenizer import AnalyzerConfig
 from tests.tiny_bge_m3 import build_tiny_bge_m3
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -171,3 +173,10 @@ class CountingEmbedder:
 
     def encode_queries(self, texts: list[str]) -> Vectors:
         return self.inner.encode_queries(texts)
+
+
+@pytest.fixture
+def restore_analyzer() -> Iterator[None]:
+    """For a test that configures the process's analyzer: the default one back afterwards."""
+    yield
+    configure(AnalyzerConfig())

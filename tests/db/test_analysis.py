@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,12 +18,6 @@ from app.ingest.pipeline import upsert_documents
 from app.search import Mode, SearchRequest, SearchService
 from app.text import configure
 from app.text.tokenizer import AnalyzerConfig
-
-
-@pytest.fixture
-def restore_analyzer() -> Iterator[None]:
-    yield
-    configure(AnalyzerConfig())
 
 
 def test_stemmed_search_and_highlight(pool: ConnectionPool, tiny_m3: Embedder, settings: Settings) -> None:

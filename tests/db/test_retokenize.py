@@ -4,8 +4,6 @@ run and the next ingest of the same documents doing nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from psycopg_pool import ConnectionPool
 
@@ -25,12 +23,6 @@ DOCS = [
     Document(f"d{i}", title, f"{title}的介绍，第{i}篇。")
     for i, title in enumerate(["北京大学", "重庆", "背景"])
 ]
-
-
-@pytest.fixture
-def restore_analyzer() -> Iterator[None]:
-    yield
-    configure(AnalyzerConfig())
 
 
 def vectors(pool: ConnectionPool) -> list[tuple[str, str]]:

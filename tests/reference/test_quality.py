@@ -34,12 +34,6 @@ def cmrc_docs() -> list[Document]:
         return [Document(r["_id"], r["title"], r["text"]) for r in map(json.loads, fh)]
 
 
-@pytest.fixture
-def restore_analyzer() -> Iterator[None]:
-    yield
-    configure(AnalyzerConfig())
-
-
 def sentence_docs() -> list[Document]:
     """Each sentence of the sample's passages a document: enough documents (3,000+) to page to 1,000."""
     return [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from app.eval.pinyin_titles import title_queries
@@ -11,12 +9,6 @@ from app.ingest.documents import Document, pinyin_of
 from app.text import configure
 from app.text.pinyin import SYLLABLES, field_pinyin, pinyin_query, splits_of
 from app.text.tokenizer import AnalyzerConfig
-
-
-@pytest.fixture
-def restore_analyzer() -> Iterator[None]:
-    yield
-    configure(AnalyzerConfig())
 
 
 def test_syllables_are_pypinyins() -> None:
