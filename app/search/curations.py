@@ -12,14 +12,9 @@ from psycopg.rows import dict_row
 
 from app.db import query
 from app.errors import InvalidQuery
+from app.ingest.documents import clean_text
 
 MAX_IDS = 100  # pinned or hidden ids in one curation
-
-
-def storable(text: str) -> str:
-    """The query as Postgres text can hold it (no NUL; a lone surrogate replaced), as searches and
-    curations both key it."""
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def add_curation(
@@ -42,7 +37,7 @@ def add_curation(
     if starts_at is not None and ends_at is not None and starts_at >= ends_at:
         raise InvalidQuery("the curation must start before it ends")
     params = {
-        "query": storable(query_text),
+        "query": clean_text(query_text),
         "pinned": list(dict.fromkeys(pinned)),
         "hidden": list(dict.fromkeys(hidden)),
         "starts_at": starts_at,

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.db import query
-from app.search.curations import storable
+from app.ingest.documents import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class LoggedSearch:
     def row(self) -> tuple[Any, ...]:
         return (
             self.at,
-            storable(self.query),  # a NUL would fail the whole batch's COPY
+            clean_text(self.query),  # a NUL would fail the whole batch's COPY
             self.mode,
             Jsonb(self.filters) if self.filters is not None else None,
             self.page_offset,

@@ -23,7 +23,7 @@ from app.db import ReadPools, domain_errors, query
 from app.embedding.loader import ModelHolder
 from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
-from app.search.curations import storable
+from app.ingest.documents import clean_text
 from app.search.facets import FacetPlan, checked_ranges, facet_fields, plan, read_rows
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
@@ -333,7 +333,7 @@ def statement_parameters(
     these for psql, so an analyst's statement gets the same."""
     params = sql_arguments(req, settings)
     params.update(
-        q=storable(req.q),
+        q=clean_text(req.q),
         terms=terms,
         embedding=embedding,
         sparse=sparse_query,
