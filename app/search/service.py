@@ -161,23 +161,24 @@ class SearchService:
         self, mode: Mode, params: dict[str, Any], model_name: str | None, counts: FacetPlan | None = None
     ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]], list[dict[str, Any]]]:
         """The search statement, whether the vector legs saw every match, the synonyms the keyword leg
-        searched (read on the same connection first, so a rule applies from the next search on), and,
-        with `counts`, the total and facet rows (search.facets, same connection and snapshot rules)."""
+        searched, and, with `counts`, the total and facet rows (search.facets). The synonyms and the
+        curation in force are read first in one round trip on the same connection, so a rule or a
+        curation applies from the next search on."""
         with self.checked_cursor(model_name) as cur:
-            groups: dict[str, list[str]] = {}
-            if mode in (Mode.keyword, Mode.hybrid) and params["terms"]:
-                row = cur.execute(query("synonym_groups"), {"terms": params["terms"]}).fetchone()
-                groups = dict(next(iter(row.values())) or {}) if row else {}
-                if groups:
-                    terms, groups = expand(params["terms"], groups)
-                    params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
-            curation = cur.execute(query("curation"), {"q": params["q"]}).fetchone()
-            if curation is None:
+            keyword_leg = mode in (Mode.keyword, Mode.hybrid) and params["terms"]
+            context = cur.execute(
+                query("search_context"), {"terms": params["terms"] if keyword_leg else None, "q": params["q"]}
+            ).fetchone()
+            assert context is not None
+            groups: dict[str, list[str]] = dict(context["synonyms"] or {})
+            if groups:
+                terms, groups = expand(params["terms"], groups)
+                params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
+            if context["pinned"] is None and context["hidden"] is None:
                 rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
             else:
-                rows = curated(
-                    cur, mode, params, len(curation["pinned"] or []) + len(curation["hidden"] or [])
-                )
+                extra = len(context["pinned"] or []) + len(context["hidden"] or [])
+                rows = curated(cur, mode, params, extra)
             complete = True
             if mode is not Mode.keyword:
                 done = cur.execute(query("search_complete")).fetchone()

@@ -1,0 +1,4 @@
+-- What a search reads before its statement, in one round trip on its connection: the synonyms of its
+-- terms (NULL terms, as in the vector modes: none) and the curation in force for its query (NULLs: none).
+SELECT search.synonym_groups(%(terms)s::text[]) AS synonyms, c.pinned, c.hidden
+FROM (SELECT 1) AS one LEFT JOIN search.curation(%(q)s) AS c ON true
