@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import InvalidQuery
-from app.eval.runner import Progress, _plain
+from app.eval.runner import Progress, no_progress
 from app.search import Mode, SearchRequest, SearchService
 from app.text import analyzer
 
@@ -46,7 +46,7 @@ def corpus_titles(path: Path) -> dict[str, set[str]]:
 
 
 def known_item(
-    service: SearchService, titles: dict[str, set[str]], progress: Progress = _plain
+    service: SearchService, titles: dict[str, set[str]], progress: Progress = no_progress
 ) -> dict[str, Any]:
     """Per form: how many titles were read as pinyin, and found at rank 1 and in the top 3 (keyword
     mode, where pinyin matches rank: after the character matches, of which a pinyin query has few)."""

@@ -23,7 +23,7 @@ DEPTH = 100  # Recall@100 needs the top 100
 Progress = Callable[[Iterable[Any], str], Iterable[Any]]
 
 
-def _plain(items: Iterable[Any], desc: str) -> Iterable[Any]:
+def no_progress(items: Iterable[Any], desc: str) -> Iterable[Any]:
     return items
 
 
@@ -36,7 +36,7 @@ class QueryEncodings:
 
 
 def encode_queries(
-    service: SearchService, data: BeirSet, progress: Progress = _plain, with_sparse: bool = True
+    service: SearchService, data: BeirSet, progress: Progress = no_progress, with_sparse: bool = True
 ) -> QueryEncodings:
     """Query encodings, in batches, once for all modes (one forward pass gives both kinds)."""
     embedder = service.models.get()
@@ -61,7 +61,7 @@ def run_mode(
     data: BeirSet,
     mode: EvalMode,
     encodings: QueryEncodings,
-    progress: Progress = _plain,
+    progress: Progress = no_progress,
 ) -> dict[str, list[str]]:
     """Top-100 document ids per query, through the same service the API uses."""
     run: dict[str, list[str]] = {}
@@ -102,7 +102,7 @@ def sweep(
     data: BeirSet,
     encodings: QueryEncodings,
     grid: list[SweepPoint] | None = None,
-    progress: Progress = _plain,
+    progress: Progress = no_progress,
 ) -> list[dict[str, Any]]:
     """Hybrid metrics for every (k, weights) point; with lexical weights, the three-leg points too.
     The legs are fetched once per query from the SQL leg functions and fused by `fusion.rrf_fuse`,
@@ -158,7 +158,7 @@ def evaluate(
     service: SearchService,
     data: BeirSet,
     modes: list[EvalMode],
-    progress: Progress = _plain,
+    progress: Progress = no_progress,
     encodings: QueryEncodings | None = None,
 ) -> dict[str, dict[str, float]]:
     """Metrics per mode. Keyword mode alone never touches the embedding model."""

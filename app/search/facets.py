@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import InvalidQuery
-from app.search.filters import _path, normalize_filters
+from app.search.filters import field_path, normalize_filters
 
 MAX_FACETS = 10
 MAX_BOUNDS = 50
@@ -33,7 +33,7 @@ def facet_fields(spec: str | None) -> list[str]:
     if len(fields) > MAX_FACETS:
         raise InvalidQuery(f"at most {MAX_FACETS} facets")
     for field in fields:
-        _path(field)
+        field_path(field)
     return fields
 
 

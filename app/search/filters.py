@@ -39,7 +39,9 @@ def parse_filters_json(raw: str | None, what: str = "filters") -> dict[str, Any]
     return value
 
 
-def _path(key: str) -> list[str]:
+def field_path(key: str) -> list[str]:
+    """A field name as its dotted path (`specs.material` -> ["specs", "material"]), refused when empty,
+    too long or too deep: filters and facets name fields alike."""
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_CHARS:
         raise InvalidQuery(f"filter field names must be 1 to {MAX_KEY_CHARS} characters")
     parts = key.split(".")
@@ -103,7 +105,7 @@ def normalize_filters(filters: dict[str, Any] | None) -> dict[str, Any] | None:
     contains: dict[str, Any] = {}
     conditions: list[dict[str, Any]] = []
     for key, spec in filters.items():
-        path = _path(key)
+        path = field_path(key)
         if _is_scalar(spec):
             _set_nested(contains, path, spec, key)
         elif isinstance(spec, dict) and "any" in spec:
