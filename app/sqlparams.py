@@ -113,7 +113,8 @@ def psql_script(
     return "\n".join(lines)
 
 
-# What only the keyword leg reads from the filter (search.fused hands the vector legs the rest).
+# What only the keyword leg reads from the filter: search.vector_filter (sql/04_filters.sql) drops the same
+# keys for the other legs.
 KEYWORD_ONLY_FILTERS = ("synonyms", "pinyin")
 
 

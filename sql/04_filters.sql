@@ -85,6 +85,13 @@ RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT filter IS NULL OR NOT filter ? 'text' OR tsv @@ (filter->>'text')::tsquery
 $$;
 
+-- The filter of the legs that read no terms (semantic, sparse, the pinyin match, facets' semantic
+-- part): without the keyword leg's own parts (`synonyms`, the query's `pinyin`), NULL when nothing is left.
+CREATE OR REPLACE FUNCTION search.vector_filter(filter jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT nullif(filter - 'synonyms' - 'pinyin', '{}')
+$$;
+
 -- The containment part of a filter ({} when none): `metadata @> search.filter_contains(f)` uses the GIN index.
 CREATE OR REPLACE FUNCTION search.filter_contains(filter jsonb)
 RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

@@ -402,10 +402,10 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
   pinyin tsquery := (filter->>'pinyin')::tsquery;
   rest jsonb := nullif(filter - 'pinyin', '{}');
-  vector_filter jsonb := nullif(filter - 'pinyin' - 'synonyms', '{}');
+  pinyin_filter jsonb := search.vector_filter(filter);
   every text;
 BEGIN
-  IF pinyin IS NULL OR NOT EXISTS (SELECT 1 FROM search.pinyin_ranks(pinyin, 1, vector_filter)) THEN
+  IF pinyin IS NULL OR NOT EXISTS (SELECT 1 FROM search.pinyin_ranks(pinyin, 1, pinyin_filter)) THEN
     RETURN QUERY SELECT k.doc_id, k.rank, k.score, NULL::float8
                  FROM search.keyword_ranks(query_terms, max_rank, k1, b, rest, title_weight) AS k;
     RETURN;
@@ -418,7 +418,7 @@ BEGIN
       WHERE every IS NOT NULL
     ), py AS (
       SELECT p.doc_id, p.score, row_number() OVER (ORDER BY p.rank) AS r
-      FROM search.pinyin_ranks(pinyin, max_rank, vector_filter) AS p
+      FROM search.pinyin_ranks(pinyin, max_rank, pinyin_filter) AS p
       WHERE NOT EXISTS (SELECT 1 FROM whole AS w WHERE w.doc_id = p.doc_id)
     ), part AS (
       SELECT k.doc_id, k.score, row_number() OVER (ORDER BY k.rank) AS r

@@ -27,11 +27,11 @@ LANGUAGE sql AS $$
     SELECT * FROM search.lexical_ranks(query_terms, window_size, k1, b, filter, title_weight)
   ), sem AS (
     SELECT * FROM search.semantic_ranks(
-      query_embedding, window_size, nullif(filter - 'synonyms' - 'pinyin', '{}'), greatest(ef_search, window_size),
+      query_embedding, window_size, search.vector_filter(filter), greatest(ef_search, window_size),
       exact_below)
   ), sp AS (
     SELECT * FROM search.sparse_ranks(
-      query_sparse, window_size, nullif(filter - 'synonyms' - 'pinyin', '{}'), greatest(ef_search, window_size),
+      query_sparse, window_size, search.vector_filter(filter), greatest(ef_search, window_size),
       exact_below)
   ), ranges AS (
     SELECT (SELECT min(score) FROM kw) AS k_lo, (SELECT max(score) FROM kw) AS k_hi,

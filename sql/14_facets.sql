@@ -51,7 +51,7 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
     LIMIT max_docs + 1
   ), sem AS (
     SELECT d.metadata
-    FROM search.semantic_ranks(query_embedding, semantic_window, nullif(base - 'synonyms' - 'pinyin', '{}'),
+    FROM search.semantic_ranks(query_embedding, semantic_window, search.vector_filter(base),
                                greatest(ef_search, semantic_window), exact_below) AS s
     JOIN public.documents AS d ON d.id = s.doc_id
     WHERE query_embedding IS NOT NULL AND s.score >= semantic_floor

@@ -15,6 +15,13 @@ CREATE INDEX documents_pinyin_gin ON public.documents USING gin (pinyin);
 ALTER TYPE search.hit ADD ATTRIBUTE pinyin_score double precision;
 DROP FUNCTION search.fused(text[], vector, sparsevec, integer, integer, double precision, double precision, double precision, double precision, double precision, jsonb, integer, text, double precision, integer, double precision);
 
+-- The filter of the legs that read no terms (semantic, sparse, the pinyin match, facets' semantic
+-- part): without the keyword leg's own parts (`synonyms`, the query's `pinyin`), NULL when nothing is left.
+CREATE OR REPLACE FUNCTION search.vector_filter(filter jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT nullif(filter - 'synonyms' - 'pinyin', '{}')
+$$;
+
 -- Pinyin matches (app/text/pinyin.py): documents whose `pinyin` column holds `query_pinyin` (a tsquery
 -- of syllable or initials phrases), the shortest first: a title the query spells whole ranks above one
 -- it is part of. score = 1 / the syllables in the document's pinyin fields. The filter applies as in
@@ -71,10 +78,10 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
   pinyin tsquery := (filter->>'pinyin')::tsquery;
   rest jsonb := nullif(filter - 'pinyin', '{}');
-  vector_filter jsonb := nullif(filter - 'pinyin' - 'synonyms', '{}');
+  pinyin_filter jsonb := search.vector_filter(filter);
   every text;
 BEGIN
-  IF pinyin IS NULL OR NOT EXISTS (SELECT 1 FROM search.pinyin_ranks(pinyin, 1, vector_filter)) THEN
+  IF pinyin IS NULL OR NOT EXISTS (SELECT 1 FROM search.pinyin_ranks(pinyin, 1, pinyin_filter)) THEN
     RETURN QUERY SELECT k.doc_id, k.rank, k.score, NULL::float8
                  FROM search.keyword_ranks(query_terms, max_rank, k1, b, rest, title_weight) AS k;
     RETURN;
@@ -87,7 +94,7 @@ BEGIN
       WHERE every IS NOT NULL
     ), py AS (
       SELECT p.doc_id, p.score, row_number() OVER (ORDER BY p.rank) AS r
-      FROM search.pinyin_ranks(pinyin, max_rank, vector_filter) AS p
+      FROM search.pinyin_ranks(pinyin, max_rank, pinyin_filter) AS p
       WHERE NOT EXISTS (SELECT 1 FROM whole AS w WHERE w.doc_id = p.doc_id)
     ), part AS (
       SELECT k.doc_id, k.score, row_number() OVER (ORDER BY k.rank) AS r
@@ -181,11 +188,11 @@ LANGUAGE sql AS $$
     SELECT * FROM search.lexical_ranks(query_terms, window_size, k1, b, filter, title_weight)
   ), sem AS (
     SELECT * FROM search.semantic_ranks(
-      query_embedding, window_size, nullif(filter - 'synonyms' - 'pinyin', '{}'), greatest(ef_search, window_size),
+      query_embedding, window_size, search.vector_filter(filter), greatest(ef_search, window_size),
       exact_below)
   ), sp AS (
     SELECT * FROM search.sparse_ranks(
-      query_sparse, window_size, nullif(filter - 'synonyms' - 'pinyin', '{}'), greatest(ef_search, window_size),
+      query_sparse, window_size, search.vector_filter(filter), greatest(ef_search, window_size),
       exact_below)
   ), ranges AS (
     SELECT (SELECT min(score) FROM kw) AS k_lo, (SELECT max(score) FROM kw) AS k_hi,

@@ -5,6 +5,7 @@ DROP FUNCTION search.lexical_ranks(text[], integer, double precision, double pre
 DROP FUNCTION search.pinyin_ranks(tsquery, integer, jsonb);
 DROP FUNCTION search.terms_query(text[], jsonb, text);
 DROP FUNCTION search.quote_lexeme(text);
+DROP FUNCTION search.vector_filter(jsonb);
 DROP FUNCTION search.fused(text[], vector, sparsevec, integer, integer, double precision, double precision, double precision, double precision, double precision, jsonb, integer, text, double precision, integer, double precision);
 ALTER TYPE search.hit DROP ATTRIBUTE pinyin_score;
 
