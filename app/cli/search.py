@@ -125,7 +125,7 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
     from app.errors import ModelUnavailable
-    from app.search.facets import checked_ranges, facet_fields, plan
+    from app.search.facets import facet_plan
     from app.search.service import facet_parameters, read_query, statement_parameters
     from app.search.synonyms import expand, synonym_groups
     from app.search.terms import bounded_terms
@@ -135,6 +135,7 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
 
     req = request_from_args(args.query, args)
     text, filters = read_query(req)
+    counts = facet_plan(req, filters)  # refused before anything is printed
     terms = query_terms(text)
     vector, note = None, None
     groups: dict[str, list[str]] = {}
@@ -164,9 +165,7 @@ def run_sql_params(args: argparse.Namespace, settings: Settings) -> int:
             filters = {**(filters or {}), "synonyms": groups}
         params = statement_parameters(req, settings, terms, vector, None, filters)
         print(psql_script(terms, vector, params, note))
-        if req.facets or req.total:  # the total and facet counts /search reads after the hits
-            fields = facet_fields(req.facets)
-            counts = plan(fields, checked_ranges(req.facet_ranges, fields), req.filters, filters)
+        if counts is not None:  # the total and facet counts /search reads after the hits
             print("-- and, for total and facets:")
             print(facets_statement(facet_parameters(req.mode, params, counts, groups, settings)))
     return EXIT_OK

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.errors import InvalidQuery
 from app.search.filters import field_path, normalize_filters
+from app.search.request import Mode, SearchRequest
 
 MAX_FACETS = 10
 MAX_BOUNDS = 50
@@ -25,6 +26,18 @@ class FacetPlan:
     ranges: dict[str, list[float | int]]
     base: dict[str, Any] | None
     per_field: dict[str, dict[str, Any]]
+
+
+def facet_plan(req: SearchRequest, query_filter: dict[str, Any] | None) -> FacetPlan | None:
+    """What a request's `total`, `facets` and `facet_ranges` ask for (None: nothing), checked; the
+    service and `sql-params` both start here."""
+    fields = facet_fields(req.facets)
+    ranges = checked_ranges(req.facet_ranges, fields)
+    if not fields and not req.total:
+        return None
+    if req.mode is Mode.sparse:
+        raise InvalidQuery("total and facets are counted in keyword, semantic and hybrid mode")
+    return plan(fields, ranges, req.filters, query_filter)
 
 
 def facet_fields(spec: str | None) -> list[str]:

@@ -24,7 +24,7 @@ from app.embedding.loader import ModelHolder
 from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
 from app.ingest.documents import clean_text
-from app.search.facets import FacetPlan, checked_ranges, facet_fields, plan, read_rows
+from app.search.facets import FacetPlan, facet_plan, read_rows
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
 from app.search.request import (
@@ -87,13 +87,9 @@ class SearchService:
         encodes in batches); `snippets` False skips snippet building (evaluation needs only ids).
         """
         self.validate(req)
-        fields = facet_fields(req.facets)
-        ranges = checked_ranges(req.facet_ranges, fields)
-        if (fields or req.total) and req.mode is Mode.sparse:
-            raise InvalidQuery("total and facets are counted in keyword, semantic and hybrid mode")
         text, filters = read_query(req)
         pinyin = (filters or {}).get("pinyin")
-        counts = plan(fields, ranges, req.filters, filters) if fields or req.total else None
+        counts = facet_plan(req, filters)
         started = time.perf_counter()
         terms = query_terms(text)
         if len(set(terms)) > self.settings.max_query_terms:
