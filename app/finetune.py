@@ -1,7 +1,8 @@
 """Fine-tuning data for the embedding model, in FlagEmbedding's format: one JSON object per line,
 {"query": str, "pos": [str], "neg": [str]}, with hard negatives mined from our own index — documents
 our search ranks 2-200 for the query that are not judged relevant (FlagEmbedding's `hn_mine` takes
-the same range), sampled with a fixed seed so a run can be repeated."""
+the same range), sampled with a fixed seed so a run can be repeated. Judgments come from a BEIR
+qrels file or from the clicks people made (search.events)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,22 @@ class MiningPlan:
     first_rank: int = 2  # the range hard negatives are drawn from, 1-based, inclusive
     last_rank: int = 200
     seed: int = 42
+
+
+def click_judgments(
+    pool: ConnectionPool, min_clients: int = 1, days: int = 90
+) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    """Queries and judgments from clicks (search.events): a query is its key's most typed form, every
+    document clicked on its results by `min_clients` distinct clients is relevant. Hard negatives are
+    then mined as for judged queries, so a document clicked for the query is never one."""
+    with pool.connection() as conn:
+        rows = conn.execute(query("clicked_pairs"), {"min_clients": min_clients, "days": days}).fetchall()
+    queries: dict[str, str] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    for key, text, doc in rows:
+        queries.setdefault(key, text)
+        qrels.setdefault(key, {})[doc] = 1
+    return queries, qrels
 
 
 def passage_text(title: str, body: str) -> str:

@@ -11,9 +11,12 @@ CREATE TABLE search.query_log (
     latency_ms real NOT NULL,                -- the service's time (tokenise, embed, database, snippets)
     hits integer NOT NULL,                   -- hits on the page returned
     top_ids text[] NOT NULL,                 -- their document ids (external ids), best first
-    degraded boolean NOT NULL DEFAULT false  -- a leg was unavailable (hybrid without its model)
+    degraded boolean NOT NULL DEFAULT false, -- a leg was unavailable (hybrid without its model)
+    search_id uuid,                          -- the answer's search_id, which clicks (search.events) name
+    client text                              -- who searched: the page's X-Client-Id, else a hash of address and agent
 );
 CREATE INDEX query_log_at ON search.query_log (at);
+CREATE UNIQUE INDEX query_log_search_id ON search.query_log (search_id);
 COMMENT ON TABLE search.query_log IS
     'One row per search answered by the API (GET/POST /search), written in batches; QUERY_LOG=false turns it off, QUERY_LOG_DAYS bounds it';
 

@@ -11,6 +11,7 @@ from psycopg_pool import ConnectionPool
 from app.config import Settings
 from app.embedding.loader import ModelHolder
 from app.search import SearchService
+from app.search.events import EventLog, client_of
 from app.search.query_log import QueryLog
 from app.search.similar import SimilarService
 
@@ -23,6 +24,7 @@ class AppState:
     search: SearchService
     similar: SimilarService
     query_log: QueryLog | None = None
+    events: EventLog | None = None
 
 
 def get_state(request: Request) -> AppState:
@@ -43,3 +45,9 @@ def get_service(state: StateDep) -> SearchService:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ServiceDep = Annotated[SearchService, Depends(get_service)]
+
+
+def request_client(request: Request) -> str:
+    """Who sent a search or a click (app.search.events.client_of)."""
+    host = request.client.host if request.client else None
+    return client_of(request.headers.get("x-client-id"), host, request.headers.get("user-agent"))

@@ -21,7 +21,7 @@ from app.api import metrics
 from app.api.deps import AppState
 from app.api.limits import ContentLengthLimit
 from app.api.responses import SafeJSONResponse
-from app.api.routes import analyze, curations, documents, health, page, search, similar, synonyms
+from app.api.routes import analyze, curations, documents, events, health, page, search, similar, synonyms
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
 from app.embedding.loader import ModelHolder
@@ -35,6 +35,7 @@ from app.errors import (
     NotFound,
 )
 from app.search import SearchService
+from app.search.events import EventLog
 from app.search.query_log import QueryLog
 from app.search.similar import SimilarService
 from app.text.tokenizer import configure, warm_up
@@ -71,13 +72,16 @@ def create_app(
             holder = model_holder(settings, the_pool)
             holder.start()
         query_log = QueryLog(the_pool, retention_days=settings.query_log_days) if settings.query_log else None
+        events = EventLog(the_pool, query_log) if query_log is not None else None
         reads = open_read_pools(the_pool, settings)
         service = SearchService(the_pool, holder, settings, reads)
         similar_service = SimilarService(service)
-        app.state.hybrid = AppState(settings, the_pool, holder, service, similar_service, query_log)
+        app.state.hybrid = AppState(settings, the_pool, holder, service, similar_service, query_log, events)
         try:
             yield
         finally:
+            if events is not None:
+                events.close()
             if query_log is not None:
                 query_log.close()
             reads.close()
@@ -100,6 +104,7 @@ def create_app(
     app.include_router(page.router)
     app.include_router(synonyms.router)
     app.include_router(curations.router)
+    app.include_router(events.router)
     registry = metrics.registry_for(app)
 
     @app.get("/metrics", include_in_schema=False)
@@ -119,7 +124,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Client-Id"],
             max_age=600,
         )
 

@@ -81,13 +81,17 @@ class StateCollector(Collector):
         for status in ("loading", "ready", "failed"):
             model.add_metric([status], 1.0 if state.models.status == status else 0.0)
         yield model
-        log = state.query_log
-        if log is not None:
-            lost = GaugeMetricFamily(
-                "hybrid_search_query_log_lost", "Searches the query log could not write", labels=["reason"]
-            )
-            lost.add_metric(["queue_full"], log.dropped)
-            lost.add_metric(["write_failed"], log.failed)
+        for writer, name, what in (
+            (state.query_log, "query_log", "Searches the query log could not write"),
+            (state.events, "events", "Click events not stored"),
+        ):
+            if writer is None:
+                continue
+            lost = GaugeMetricFamily(f"hybrid_search_{name}_lost", what, labels=["reason"])
+            lost.add_metric(["queue_full"], writer.dropped)
+            lost.add_metric(["write_failed"], writer.failed)
+            if name == "events":
+                lost.add_metric(["not_shown"], writer.rejected)
             yield lost
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -106,3 +107,17 @@ class CurationOut(BaseModel):
     hidden: list[str]
     starts_at: datetime | None
     ends_at: datetime | None
+
+
+class EventIn(RequestBody):
+    """A click on a result: the answer's `search_id`, the document and the position it was shown at."""
+
+    type: Literal["click"] = "click"
+    search_id: UUID = Field(description="The `search_id` of the answer that showed the document.")
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS, description="The clicked document's id.")
+    position: int = Field(ge=1, le=100_000, description="Its rank in the whole list: 1 is the first hit.")
+    client: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="The page's client id (as its X-Client-Id header); default: a hash of address and agent.",
+    )

@@ -44,8 +44,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "finetune-data",
         help="write FlagEmbedding fine-tuning data (query, pos, neg), hard negatives mined from the index",
     )
-    ft.add_argument("--queries", type=Path, required=True, help="queries.jsonl (_id, text)")
-    ft.add_argument("--qrels", type=Path, required=True, help="qrels TSV (query-id, corpus-id, score)")
+    ft.add_argument("--queries", type=Path, help="queries.jsonl (_id, text)")
+    ft.add_argument("--qrels", type=Path, help="qrels TSV (query-id, corpus-id, score)")
+    ft.add_argument(
+        "--from-clicks",
+        action="store_true",
+        help="judgments from clicks (search.events): the documents clicked on a query are its positives",
+    )
+    ft.add_argument(
+        "--min-clients",
+        type=int,
+        default=1,
+        help="with --from-clicks: a document counts when this many distinct clients clicked it (default 1)",
+    )
+    ft.add_argument("--days", type=int, default=90, help="with --from-clicks: clicks of the last N days")
     ft.add_argument("--out", type=Path, required=True, help="the JSON Lines file to write")
     ft.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
     ft.add_argument("--negatives", type=int, default=15, help="hard negatives per query (default 15)")
@@ -165,7 +177,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_finetune_data(args: argparse.Namespace, settings: Settings) -> int:
     from app.eval.beir import read_qrels, read_queries
-    from app.finetune import MiningPlan, mine
+    from app.finetune import MiningPlan, click_judgments, mine
     from app.search import Mode, SearchService
     from app.wiring import loaded_models
 
@@ -174,14 +186,21 @@ def run_finetune_data(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery("--range must look like 2-200 (1 <= first <= last <= 1000)")
     if args.negatives < 0:
         raise InvalidQuery("--negatives must not be negative")
-    for path in (args.queries, args.qrels):
-        if not path.is_file():
-            raise InvalidDocument(f"{path}: no such file")
-    queries, qrels = read_queries(args.queries), read_qrels(args.qrels)
+    if args.from_clicks == (args.queries is not None or args.qrels is not None):
+        raise InvalidQuery("give --queries and --qrels, or --from-clicks")
+    if args.from_clicks and (args.min_clients < 1 or args.days < 1):
+        raise InvalidQuery("--min-clients and --days must be at least 1")
+    if not args.from_clicks:
+        for path in (args.queries, args.qrels):
+            if path is None or not path.is_file():
+                raise InvalidDocument(f"{path}: no such file" if path else "give both --queries and --qrels")
+        queries, qrels = read_queries(args.queries), read_qrels(args.qrels)
     plan = MiningPlan(Mode(args.mode), args.negatives, int(first), int(last), args.seed)
     pool = connect(args, settings)
     written = 0
     try:
+        if args.from_clicks:
+            queries, qrels = click_judgments(pool, args.min_clients, args.days)
         models = loaded_models(settings, pool, needed=plan.mode is not Mode.keyword)
         if plan.mode is not Mode.keyword:
             models.get()  # refuse now, not at the first query, when the model is missing

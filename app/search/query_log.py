@@ -1,26 +1,28 @@
-"""The query log: one row per search the API answers, in search.query_log, for analysts' views.
+"""The query log: one row per search the API answers, in search.query_log, for analysts' views, click
+validation and suggestions.
 
-Requests only append to an in-memory queue; a background thread writes the queue in batches (COPY),
-so logging adds microseconds to a request, not a database round trip. When the database is slow or
-down, the queue is bounded: entries beyond it are dropped and counted, never waited for.
-"""
+Requests only append to an in-memory queue (app/search/batches.py) written in batches (COPY), so
+logging adds microseconds to a request, not a database round trip. The log also remembers the last
+searches it saw, so a click on one of them is checked without reading the database."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import queue
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.db import query
 from app.ingest.documents import clean_text
+from app.search.batches import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class LoggedSearch:
     hits: int
     top_ids: list[str]
     degraded: bool
+    search_id: str | None = None
+    client: str | None = None
 
     def row(self) -> tuple[Any, ...]:
         return (
@@ -50,78 +54,52 @@ class LoggedSearch:
             self.hits,
             self.top_ids,
             self.degraded,
+            self.search_id,
+            self.client,
         )
 
 
-class QueryLog:
-    """Batches searches into search.query_log from a daemon thread; `close()` flushes what is queued."""
+@dataclass(frozen=True)
+class Page:
+    """What a click is checked against: the page a search returned."""
 
-    def __init__(
-        self,
-        pool: ConnectionPool,
-        *,
-        retention_days: int = 0,
-        max_queued: int = 10_000,
-        batch: int = 500,
-        interval_s: float = 1.0,
-    ) -> None:
-        self.pool = pool
+    offset: int
+    ids: list[str]
+
+
+class QueryLog(BatchWriter[LoggedSearch]):
+    """Batches searches into search.query_log; QUERY_LOG_DAYS bounds it (pruned hourly)."""
+
+    name = "query-log"
+
+    def __init__(self, pool: ConnectionPool, *, retention_days: int = 0, remember: int = 10_000, **kw: Any):
         self.retention_days = retention_days
-        self.batch = batch
-        self.interval_s = interval_s
-        self.dropped = 0  # entries lost to a full queue (the database could not keep up)
-        self.failed = 0  # entries lost to a failed write
-        self.written = 0
-        self._queue: queue.Queue[LoggedSearch | None] = queue.Queue(maxsize=max_queued)
         self._last_prune = 0.0
-        self._thread = threading.Thread(target=self._run, name="query-log", daemon=True)
-        self._thread.start()
+        self._recent: OrderedDict[str, Page] = OrderedDict()
+        self._remember = remember
+        self._lock = threading.Lock()
+        super().__init__(pool, **kw)
 
     def record(self, entry: LoggedSearch) -> None:
-        try:
-            self._queue.put_nowait(entry)
-        except queue.Full:
-            self.dropped += 1
+        if entry.search_id is not None:
+            with self._lock:
+                self._recent[entry.search_id] = Page(entry.page_offset, entry.top_ids)
+                while len(self._recent) > self._remember:
+                    self._recent.popitem(last=False)
+        super().record(entry)
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Write what is queued, then stop the thread."""
-        with contextlib.suppress(queue.Full):
-            self._queue.put(None, timeout=timeout)
-        self._thread.join(timeout)
+    def recent(self, search_id: str) -> Page | None:
+        """The page of a search this process answered lately (written or still queued)."""
+        with self._lock:
+            return self._recent.get(search_id)
 
-    def _run(self) -> None:
-        stop = False
-        while not stop:
-            entries: list[LoggedSearch] = []
-            deadline = time.monotonic() + self.interval_s
-            while len(entries) < self.batch:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                entries.append(item)
-            if entries:
-                self._write(entries)
-            self._prune()
+    def write(self, conn: psycopg.Connection, entries: Sequence[LoggedSearch]) -> int:
+        with conn.cursor() as cur, cur.copy(query("copy_query_log")) as copy:
+            for e in entries:
+                copy.write_row(e.row())
+        return len(entries)
 
-    def _write(self, entries: list[LoggedSearch]) -> None:
-        try:
-            with (
-                self.pool.connection(timeout=5) as conn,
-                conn.cursor() as cur,
-                cur.copy(query("copy_query_log")) as copy,
-            ):
-                for e in entries:
-                    copy.write_row(e.row())
-            self.written += len(entries)
-        except Exception as exc:  # the log must never take a request, or the service, down
-            self.failed += len(entries)
-            log.warning("query log: %d searches not written: %s", len(entries), exc)
-
-    def _prune(self) -> None:
+    def housekeeping(self) -> None:
         """Once an hour, drop entries older than QUERY_LOG_DAYS (0 keeps them all)."""
         if self.retention_days <= 0 or time.monotonic() - self._last_prune < 3600:
             return

@@ -325,4 +325,8 @@ class SearchResult(BaseModel):
         "first ones read (the total is a lower bound).",
     )
     fusion: dict[str, Any] = Field(default={}, description="The parameters that produced the scores.")
+    search_id: str | None = Field(
+        default=None,
+        description="This answer's id (API answers): a click on one of its hits names it (POST /events).",
+    )
     timings_ms: dict[str, float] = {}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
@@ -78,7 +79,7 @@ def browser() -> Iterator[object]:
         driver.quit()
 
 
-def test_search_page_in_a_browser(served: str, browser: object) -> None:
+def test_search_page_in_a_browser(served: str, browser: object, db_url: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.ui import WebDriverWait
@@ -156,6 +157,24 @@ def test_search_page_in_a_browser(served: str, browser: object) -> None:
     d.get(served + "/?q=%E5%88%B9%E8%BD%A6&mode=keyword")
     wait.until(lambda _: len(hit_ids()) == 10)
     assert d.find_element(By.ID, "q").get_attribute("value") == "刹车"
+
+    # A click on a hit's title reaches the analysts' views (sendBeacon, then the events batch).
+    third = hit_ids()[2]
+    d.find_elements(By.CSS_SELECTOR, "#results .hit h2")[2].click()
+    client = d.execute_script("return localStorage.getItem('hybrid-search:client')")
+    deadline = time.monotonic() + 20
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "SELECT clicks, mean_clicked_position FROM search.click_stats WHERE query = '刹车'"
+            ).fetchone()
+            if row and row[0]:
+                break
+            assert time.monotonic() < deadline, "the click did not reach search.click_stats"
+            time.sleep(0.3)
+        assert row == (1, 3)
+        event = conn.execute("SELECT doc_id, position, client FROM search.events").fetchone()
+        assert event == (third, 3, client) and client
 
 
 def test_search_page_http(served: str) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field, WithJsonSchema
 
 from app.api.auth import require_reader
-from app.api.deps import AppState, StateDep
+from app.api.deps import AppState, StateDep, request_client
 from app.api.metrics import observe_search
 from app.search import SearchRequest, SearchResult
+from app.search.events import new_search_id
 from app.search.query_log import LoggedSearch
 from app.search.request import MAX_FILTERS_CHARS
 
@@ -29,12 +30,14 @@ class SearchQuery(SearchRequest, extra="ignore"):
     ] = Field(default=None, description=SearchRequest.model_fields["filters"].description)
 
 
-def _run(state: AppState, req: SearchRequest, cache_seconds: int = 0) -> Response:
+def _run(state: AppState, req: SearchRequest, request: Request, cache_seconds: int = 0) -> Response:
     """Serialised once (`response_model` stays for the OpenAPI schema): returning the model would
     validate it again and go through FastAPI's generic encoder. GET answers may be cached for
-    `cache_seconds` (SEARCH_CACHE_SECONDS), degraded ones not."""
+    `cache_seconds` (SEARCH_CACHE_SECONDS), degraded ones not (a cached answer's clicks name the
+    search that was logged)."""
     at = dt.datetime.now(dt.UTC)
     result = state.search.search(req)
+    result.search_id = new_search_id()
     observe_search(result.mode.value, result.degraded, result.timings_ms)
     if state.query_log is not None:
         state.query_log.record(
@@ -49,6 +52,8 @@ def _run(state: AppState, req: SearchRequest, cache_seconds: int = 0) -> Respons
                 hits=len(result.hits),
                 top_ids=[h.id for h in result.hits],
                 degraded=result.degraded,
+                search_id=result.search_id,
+                client=request_client(request),
             )
         )
     cacheable = cache_seconds > 0 and not result.degraded
@@ -58,10 +63,10 @@ def _run(state: AppState, req: SearchRequest, cache_seconds: int = 0) -> Respons
 
 # Plain `def`: FastAPI runs these in its thread pool, so encoding and database calls never block the loop.
 @router.get("/search", response_model=SearchResult)
-def search_get(state: StateDep, req: Annotated[SearchQuery, Query()]) -> Response:
-    return _run(state, req, state.settings.search_cache_seconds)
+def search_get(state: StateDep, req: Annotated[SearchQuery, Query()], request: Request) -> Response:
+    return _run(state, req, request, state.settings.search_cache_seconds)
 
 
 @router.post("/search", response_model=SearchResult)
-def search_post(state: StateDep, req: SearchRequest) -> Response:
-    return _run(state, req)
+def search_post(state: StateDep, req: SearchRequest, request: Request) -> Response:
+    return _run(state, req, request)

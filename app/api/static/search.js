@@ -1,6 +1,7 @@
 // The site search box: search as you type (debounced), mode switch, pages, filter chips with counts over
 // the whole result (the API's facets, for the metadata fields the hits show), the total and the time
-// each search took. It only calls GET /search, as any other site's box would.
+// each search took. It calls GET /search, as any other site's box would, and reports a click on a hit's
+// title to POST /events (navigator.sendBeacon: it survives the page being left).
 "use strict";
 
 const PAGE_SIZE = 10;
@@ -9,12 +10,42 @@ const MAX_CHIPS = 12;
 const MAX_FACETS = 10; // the API's limit
 const FIELDS_KEY = "hybrid-search:facet-fields";
 const PLAIN_KEY = /^[^.,]{1,100}$/; // a key with a dot would be read as a path, a comma split the list
+const CLIENT_KEY = "hybrid-search:client";
+const CLIENT_ID = clientId();
 
 const $ = (id) => document.getElementById(id);
 const state = { q: "", mode: "hybrid", page: 0, filters: {}, fields: readFields() };
 let timer = null;
 let inflight = null;
 let seq = 0;
+
+// A random id this browser keeps: the log counts distinct clients (suggestions), not searches.
+function clientId() {
+  try {
+    let id = localStorage.getItem(CLIENT_KEY);
+    if (!id) {
+      id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem(CLIENT_KEY, id);
+    }
+    return id;
+  } catch {
+    return ""; // storage refused: the server hashes address and agent instead
+  }
+}
+
+function requestHeaders() {
+  const h = { Accept: "application/json" };
+  if (CLIENT_ID) h["X-Client-Id"] = CLIENT_ID;
+  return h;
+}
+
+// A click on a hit: which search showed it, and where (1 = first of the whole list).
+function sendClick(searchId, id, position) {
+  if (!searchId || !navigator.sendBeacon) return;
+  const event = { search_id: searchId, id, position };
+  if (CLIENT_ID) event.client = CLIENT_ID;
+  navigator.sendBeacon("/events", new Blob([JSON.stringify(event)], { type: "application/json" }));
+}
 
 // The metadata fields to count: those the hits have shown with short text values, kept for the session.
 function readFields() {
@@ -103,7 +134,7 @@ async function search() {
   const started = performance.now();
   $("status").textContent = "Searching…";
   try {
-    const resp = await fetch(searchUrl(), { signal: inflight.signal, headers: { Accept: "application/json" } });
+    const resp = await fetch(searchUrl(), { signal: inflight.signal, headers: requestHeaders() });
     const body = await resp.json().catch(() => ({}));
     if (mine !== seq) return; // a newer search has started
     if (!resp.ok) {
@@ -121,7 +152,7 @@ async function search() {
   }
 }
 
-function hitElement(hit) {
+function hitElement(hit, position, searchId) {
   const li = document.createElement("li");
   li.className = "hit";
   li.dataset.id = hit.id;
@@ -145,6 +176,11 @@ function hitElement(hit) {
     .map(([k, v]) => `${k}: ${v}`);
   meta.textContent = [`score ${hit.score.toFixed(4)}`, ...facts].join(" · ");
   li.append(h2, p, meta);
+  const report = (e) => {
+    if (e.type === "click" || e.button === 1) sendClick(searchId, hit.id, position);
+  };
+  h2.addEventListener("click", report);
+  h2.addEventListener("auxclick", report); // a middle click opens the link in a new tab
   return li;
 }
 
@@ -220,9 +256,9 @@ function render(body, elapsedMs) {
   }
   const hits = body.hits.slice(0, PAGE_SIZE);
   const more = body.hits.length > PAGE_SIZE;
-  hits.forEach((hit) => list.appendChild(hitElement(hit)));
-  renderChips({ ...body, hits });
   const first = state.page * PAGE_SIZE + 1;
+  hits.forEach((hit, i) => list.appendChild(hitElement(hit, body.offset + i + 1, body.search_id)));
+  renderChips({ ...body, hits });
   const server = body.timings_ms && body.timings_ms.total;
   const took = `${Math.round(elapsedMs)} ms` + (server !== undefined ? ` (server ${server.toFixed(1)} ms)` : "");
   const of = typeof body.total === "number" ? ` of ${body.counts_capped ? "at least " : ""}${body.total}` : "";
