@@ -256,6 +256,18 @@ class Settings(BaseSettings):
         "background thread, off the request path)",
     )
     query_log_days: int = Field(default=90, ge=0, description="days the query log keeps (`0`: forever)")
+    suggest_min_clients: int = Field(
+        default=3,
+        ge=1,
+        description="a logged query is suggested once this many distinct clients found results with it",
+    )
+    suggest_days: int = Field(default=30, ge=1, description="suggestions count the query log's last N days")
+    suggest_refresh_minutes: float = Field(
+        default=10,
+        ge=0,
+        description="the service rebuilds suggestions (titles, popular queries) at start and every N minutes "
+        "(`0`: at start only; `hybrid-search suggest --refresh` on demand)",
+    )
     access_log: bool = Field(
         default=False,
         description="uvicorn's access log, a line per request (off by default: it costs about 7% of a "

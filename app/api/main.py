@@ -21,7 +21,18 @@ from app.api import metrics
 from app.api.deps import AppState
 from app.api.limits import ContentLengthLimit
 from app.api.responses import SafeJSONResponse
-from app.api.routes import analyze, curations, documents, events, health, page, search, similar, synonyms
+from app.api.routes import (
+    analyze,
+    curations,
+    documents,
+    events,
+    health,
+    page,
+    search,
+    similar,
+    suggest,
+    synonyms,
+)
 from app.config import Settings, analyzer_config, get_settings
 from app.db import open_pool, open_read_pools, release_embedded, resolve_database_url
 from app.embedding.loader import ModelHolder
@@ -38,6 +49,7 @@ from app.search import SearchService
 from app.search.events import EventLog
 from app.search.query_log import QueryLog
 from app.search.similar import SimilarService
+from app.search.suggest import Refresher
 from app.text.tokenizer import configure, warm_up
 from app.wiring import model_holder
 
@@ -73,6 +85,9 @@ def create_app(
             holder.start()
         query_log = QueryLog(the_pool, retention_days=settings.query_log_days) if settings.query_log else None
         events = EventLog(the_pool, query_log) if query_log is not None else None
+        refresher = Refresher(
+            the_pool, settings.suggest_min_clients, settings.suggest_days, settings.suggest_refresh_minutes
+        )
         reads = open_read_pools(the_pool, settings)
         service = SearchService(the_pool, holder, settings, reads)
         similar_service = SimilarService(service)
@@ -80,6 +95,7 @@ def create_app(
         try:
             yield
         finally:
+            refresher.close()
             if events is not None:
                 events.close()
             if query_log is not None:
@@ -105,6 +121,7 @@ def create_app(
     app.include_router(synonyms.router)
     app.include_router(curations.router)
     app.include_router(events.router)
+    app.include_router(suggest.router)
     registry = metrics.registry_for(app)
 
     @app.get("/metrics", include_in_schema=False)

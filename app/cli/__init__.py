@@ -13,12 +13,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from app.cli import admin, bench, curations, evaluate, ingest, search, serve, synonyms
+from app.cli import admin, bench, curations, evaluate, ingest, search, serve, suggest, synonyms
 from app.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, say
 from app.config import get_settings
 from app.errors import HybridSearchError, InvalidDocument, InvalidQuery
 
-GROUPS = (serve, ingest, search, evaluate, bench, admin, synonyms, curations)
+GROUPS = (serve, ingest, search, suggest, evaluate, bench, admin, synonyms, curations)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -56,7 +56,7 @@ INITIALS_MARK = "~"
 MAX_READINGS = 8  # ways one query is read (a chunk's splits times the other chunks')
 MAX_FIELD_CHARS = 256  # Han characters of each field read into pinyin
 MAX_QUERY_LETTERS = 64
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
+HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
 _LATIN_QUERY = re.compile(r"[a-z' ]+")
 _LONGEST = max(len(s) for s in SYLLABLES | set(SPELLINGS))
 
@@ -78,7 +78,7 @@ def field_pinyin(texts: Sequence[str]) -> FieldPinyin:
     length = 0
     for text in texts:
         read = 0
-        for run in _HAN_RUN.findall(text):
+        for run in HAN_RUN.findall(text):
             run = run[: MAX_FIELD_CHARS - read]
             if not run:
                 break

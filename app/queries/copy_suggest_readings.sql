@@ -1,0 +1,1 @@
+COPY search.suggest_readings (display, key, pinyin, initials) FROM STDIN

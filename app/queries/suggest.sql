@@ -1,0 +1,1 @@
+SELECT suggestion, clients, title FROM search.suggest(%(prefix)s, %(limit)s)

@@ -1,0 +1,1 @@
+SELECT search.refresh_suggestions(%(min_clients)s, %(days)s)
