@@ -177,6 +177,60 @@ def test_search_page_in_a_browser(served: str, browser: object, db_url: str) -> 
         assert event == (third, 3, client) and client
 
 
+def test_suggestions_in_a_browser(served: str, browser: object) -> None:
+    """Typing shows GET /suggest's completions (titles here); arrows move, Enter chooses, Escape closes."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert isinstance(browser, WebDriver)
+    d = browser
+    wait = WebDriverWait(d, 20)
+
+    def shown() -> list[str]:
+        return list(
+            d.execute_script(
+                "const l = document.getElementById('suggestions');"
+                "return l.hidden ? [] : [...l.children].map(e => e.textContent)"
+            )
+        )
+
+    def selected() -> list[str]:
+        return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#suggestions li[aria-selected=true]")]
+
+    d.get(served + "/")
+    box = d.find_element(By.ID, "q")
+    box.send_keys("kes")
+    wait.until(lambda _: len(shown()) == 8)
+    api = httpx.get(served + "/suggest", params={"q": "kes", "limit": 8}).json()["suggestions"]
+    assert shown() == [s["text"] for s in api]
+    assert shown()[:3] == ["Kestrel 自行车 1", "Kestrel 自行车 4", "Kestrel 自行车 7"]  # shorter first
+    box.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN)
+    assert selected() == ["Kestrel 自行车 4"]
+    assert box.get_attribute("aria-activedescendant") == "suggestion-1"
+    box.send_keys(Keys.ARROW_UP)
+    assert selected() == ["Kestrel 自行车 1"]
+    box.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    wait.until(lambda _: not shown() and "q=Kestrel" in d.current_url)
+    assert box.get_attribute("value") == "Kestrel 自行车 4"
+    wait.until(lambda _: d.find_elements(By.CSS_SELECTOR, "#results .hit"))
+
+    # pinyin: the title's Han read as syllables, spaces dropped; Escape closes the list
+    box.clear()
+    box.send_keys("kestrel zixing")
+    wait.until(lambda _: shown() and all(t.startswith("Kestrel 自行车") for t in shown()))
+    box.send_keys(Keys.ESCAPE)
+    wait.until(lambda _: not shown())
+    assert box.get_attribute("value") == "kestrel zixing"
+    # the mouse chooses too
+    box.send_keys(Keys.BACKSPACE)
+    wait.until(lambda _: shown())
+    first = shown()[0]
+    d.find_element(By.ID, "suggestion-0").click()
+    wait.until(lambda _: not shown() and box.get_attribute("value") == first)
+
+
 def test_search_page_http(served: str) -> None:
     page = httpx.get(served + "/")
     assert page.status_code == 200 and 'id="q"' in page.text

@@ -1,11 +1,14 @@
 // The site search box: search as you type (debounced), mode switch, pages, filter chips with counts over
 // the whole result (the API's facets, for the metadata fields the hits show), the total and the time
-// each search took. It calls GET /search, as any other site's box would, and reports a click on a hit's
-// title to POST /events (navigator.sendBeacon: it survives the page being left).
+// each search took. It calls GET /search, as any other site's box would, shows GET /suggest's completions
+// in a dropdown (arrow keys, Enter, Escape, or the mouse), and reports a click on a hit's title to
+// POST /events (navigator.sendBeacon: it survives the page being left).
 "use strict";
 
 const PAGE_SIZE = 10;
 const DEBOUNCE_MS = 250;
+const SUGGEST_MS = 80;
+const SUGGESTIONS = 8;
 const MAX_CHIPS = 12;
 const MAX_FACETS = 10; // the API's limit
 const FIELDS_KEY = "hybrid-search:facet-fields";
@@ -16,6 +19,7 @@ const CLIENT_ID = clientId();
 const $ = (id) => document.getElementById(id);
 const state = { q: "", mode: "hybrid", page: 0, filters: {}, fields: readFields() };
 let timer = null;
+const suggestState = { items: [], active: -1, timer: null, seq: 0 };
 let inflight = null;
 let seq = 0;
 
@@ -272,12 +276,89 @@ function render(body, elapsedMs) {
   $("page").textContent = `Page ${state.page + 1}`;
 }
 
+// Suggestions: asked for shortly after each keystroke; a newer answer replaces an older one.
+async function loadSuggestions() {
+  const typed = $("q").value;
+  const mine = ++suggestState.seq;
+  if (!typed.trim()) return showSuggestions([]);
+  try {
+    const p = new URLSearchParams({ q: typed, limit: String(SUGGESTIONS) });
+    const resp = await fetch(`/suggest?${p}`, { headers: requestHeaders() });
+    if (!resp.ok || mine !== suggestState.seq) return;
+    const body = await resp.json();
+    if (mine === suggestState.seq && $("q").value === typed) {
+      showSuggestions(body.suggestions.map((s) => s.text).filter((t) => t !== typed));
+    }
+  } catch {
+    // suggestions are a convenience: the search itself reports errors
+  }
+}
+
+function showSuggestions(items) {
+  suggestState.items = items;
+  suggestState.active = -1;
+  const list = $("suggestions");
+  list.replaceChildren(
+    ...items.map((text, i) => {
+      const li = document.createElement("li");
+      li.id = `suggestion-${i}`;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.textContent = text;
+      li.addEventListener("mousedown", (e) => {
+        e.preventDefault(); // keep the focus in the box
+        chooseSuggestion(i);
+      });
+      return li;
+    }),
+  );
+  list.hidden = items.length === 0;
+  $("q").setAttribute("aria-expanded", String(items.length > 0));
+  $("q").removeAttribute("aria-activedescendant");
+}
+
+function moveSuggestion(step) {
+  const n = suggestState.items.length;
+  if (!n) return;
+  suggestState.active = ((suggestState.active + 1 + step + n + 1) % (n + 1)) - 1; // -1: what was typed
+  [...$("suggestions").children].forEach((li, i) =>
+    li.setAttribute("aria-selected", String(i === suggestState.active)),
+  );
+  if (suggestState.active >= 0) $("q").setAttribute("aria-activedescendant", `suggestion-${suggestState.active}`);
+  else $("q").removeAttribute("aria-activedescendant");
+}
+
+function chooseSuggestion(i) {
+  $("q").value = suggestState.items[i];
+  suggestState.seq++; // an answer still on its way is for what was typed before
+  showSuggestions([]);
+  state.q = $("q").value;
+  state.page = 0;
+  clearTimeout(timer);
+  search();
+}
+
+function onKey(e) {
+  if ($("suggestions").hidden) return;
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    e.preventDefault();
+    moveSuggestion(e.key === "ArrowDown" ? 1 : -1);
+  } else if (e.key === "Enter" && suggestState.active >= 0) {
+    e.preventDefault();
+    chooseSuggestion(suggestState.active);
+  } else if (e.key === "Escape") {
+    e.preventDefault(); // a search box's Escape would also clear what was typed
+    showSuggestions([]);
+  }
+}
+
 function init() {
   readUrl();
   $("q").value = state.q;
   document.querySelector(`input[name=mode][value=${state.mode}]`).checked = true;
   $("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
+    showSuggestions([]);
     clearTimeout(timer);
     state.page = 0;
     search();
@@ -287,7 +368,11 @@ function init() {
     state.page = 0;
     clearTimeout(timer);
     timer = setTimeout(search, DEBOUNCE_MS);
+    clearTimeout(suggestState.timer);
+    suggestState.timer = setTimeout(loadSuggestions, SUGGEST_MS);
   });
+  $("q").addEventListener("keydown", onKey);
+  $("q").addEventListener("blur", () => showSuggestions([]));
   document.querySelectorAll("input[name=mode]").forEach((radio) =>
     radio.addEventListener("change", () => {
       state.mode = radio.value;
