@@ -266,7 +266,7 @@ class Settings(BaseSettings):
         default=10,
         ge=0,
         description="the service rebuilds suggestions (titles, popular queries) at start and every N minutes "
-        "(`0`: at start only; `hybrid-search suggest --refresh` on demand)",
+        "(`0`: never; `hybrid-search suggest --refresh` rebuilds on demand)",
     )
     access_log: bool = Field(
         default=False,

@@ -18,6 +18,7 @@ import numpy as np
 from app.bench import engine
 from app.bench.engine import IndexParams, Progress
 from app.bench.queries import draw_queries, facet_fields_of, pinyin_queries, syntax_queries
+from app.bench.suggest import bench_suggest
 from app.config import Settings
 from app.db import open_pool, temporary_database, upgrade
 from app.embedding.base import Embedder
@@ -116,7 +117,12 @@ def _http(
     from app.bench import http_load as load
 
     key = secrets.token_urlsafe(24)  # writes need a key whatever API_KEYS the environment holds
-    env = {"WORKERS": str(options.http_workers), "API_KEYS": key, **_service_model(options, settings, model)}
+    env = {
+        "WORKERS": str(options.http_workers),
+        "API_KEYS": key,
+        "SUGGEST_REFRESH_MINUTES": "0",  # the suggest section built them; no rebuild under the load
+        **_service_model(options, settings, model),
+    }
     out: dict[str, Any] = {}
     with load.running_service(url, env) as base:
         for c in options.http_concurrency if options.http_requests > 0 else []:
@@ -231,6 +237,9 @@ def _run(
         faceted[mode.value] = {**timed, "ratio_to_search_alone": ratio}
     # synonyms: the short queries once rules give their first terms a synonym each
     synonyms = engine.time_with_synonyms(pool, service, queries, qvecs, progress)
+    # suggestions: a site's query log (4,000 short queries drawn as the bench's are), the titles
+    vocabulary = draw_queries([a.doc.body for a in sample], [set(a.term_freqs) for a in sample], 4000, seed=9)
+    suggestions = bench_suggest(pool, vocabulary, [a.doc.title for a in sample if a.doc.title.strip()])
     truth = engine.exact_top10(pool, qvecs, progress)
     recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
     bodies = [a.doc.body for a in sample[:5000]]  # the mixed load's upserts reuse corpus texts
@@ -270,6 +279,7 @@ def _run(
         "search_pinyin": pinyin,
         "search_facets": faceted,
         "search_synonyms": synonyms,
+        "suggest": suggestions,
         "semantic_recall": recall,
         "settings": {
             "ef_search": settings.hnsw_ef_search,

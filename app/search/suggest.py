@@ -3,14 +3,14 @@ results found) completing a prefix of their text, their pinyin or their initials
 
 The database keeps them ready (sql/17_suggest.sql): this module computes what SQL cannot — each new
 candidate's reading (folded text, pypinyin syllables) — and asks search.refresh_suggestions to
-rebuild; the service does so at start and every SUGGEST_REFRESH_MINUTES, `hybrid-search suggest
+rebuild; the service does so at start and every SUGGEST_REFRESH_MINUTES (0: never), `hybrid-search suggest
 --refresh` on demand."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -65,16 +65,17 @@ def refresh(pool: ConnectionPool, min_clients: int, days: int, wait: bool = Fals
     """Add the readings of new candidates, rebuild; the number of suggestions, or None when another
     refresh holds the lock (unless `wait`: then after it)."""
     with pool.connection() as conn, conn.transaction():
+        conn.execute("SET LOCAL statement_timeout = 0")  # a rebuild is maintenance, not a search
         if wait:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (REFRESH_LOCK,))
         elif not conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (REFRESH_LOCK,)).fetchone()[0]:  # type: ignore[index]
             return None
         params = {"min_clients": min_clients, "days": days}
         new = [r[0] for r in conn.execute(query("suggest_new_candidates"), params)]
+        readings = [(d, *astuple(reading(d))) for d in new]
         with conn.cursor() as cur, cur.copy(query("copy_suggest_readings")) as copy:
-            for display in new:
-                r = reading(display)
-                copy.write_row((display, r.key, r.pinyin, r.initials))
+            for values in readings:
+                copy.write_row(values)
         row = conn.execute(query("suggest_refresh"), params).fetchone()
     return int(row[0]) if row else 0
 
@@ -95,7 +96,7 @@ def suggest(conn: psycopg.Connection, prefix: str, limit: int = 8) -> list[Sugge
 
 
 class Refresher:
-    """Refreshes suggestions now and every `minutes` from a daemon thread (0: only now)."""
+    """Refreshes suggestions now and every `minutes` from a daemon thread (0: never)."""
 
     def __init__(self, pool: ConnectionPool, min_clients: int, days: int, minutes: float) -> None:
         self.pool = pool
@@ -107,13 +108,13 @@ class Refresher:
         self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        while self.minutes > 0:
             try:
                 if refresh(self.pool, *self.args) is not None:
                     self.refreshed += 1
             except Exception as exc:  # suggestions stay as they were; searches are untouched
                 log.warning("suggestions: refresh failed: %s", exc)
-            if self.minutes <= 0 or self._stop.wait(self.minutes * 60):
+            if self._stop.wait(self.minutes * 60):
                 return
 
     def close(self, timeout: float = 10.0) -> None:
