@@ -308,6 +308,22 @@ class ReadPools:
                     self._mark_down(pool, exc)
                 raise
 
+    @contextmanager
+    def spare(self) -> Iterator[psycopg.Connection[Any] | None]:
+        """A second connection for work that runs beside a search (its facet counts), or None when no
+        pool has one free at once: it never waits, so requests holding one connection cannot starve
+        each other of a second."""
+        pool = self._candidates()[0]
+        try:
+            conn = pool.getconn(timeout=0.001)
+        except (PoolTimeout, psycopg.OperationalError):
+            yield None
+            return
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
+
     def close(self) -> None:
         for pool in self.replicas:
             pool.close()

@@ -11,8 +11,8 @@
 -- filter does. The candidates are read once, under `base` (the filter without any faceted field's
 -- condition: the widest of them, with the query's phrases and exclusions), and each count keeps the
 -- candidates its own filter's metadata conditions hold; the semantic leg's window is taken under
--- `base` too. Past `max_docs` candidates the counts are over the
--- first `max_docs` read and `capped` says so (the total is then a lower bound).
+-- `base` too. Past `max_docs` documents holding the query's words, the counts are over the first
+-- `max_docs` read (and the semantic part) and `capped` says so (the total is then a lower bound).
 
 -- Does a document's metadata pass a filter's metadata conditions (its query-syntax `text` condition
 -- is left to the caller: every count of one search shares it)?
@@ -57,22 +57,25 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
     WHERE query_embedding IS NOT NULL AND s.score >= semantic_floor
       AND NOT EXISTS (SELECT 1 FROM kw WHERE kw.id = s.doc_id)
   ), matched AS (
-    SELECT kw.metadata FROM kw UNION ALL SELECT sem.metadata FROM sem
-  ), cap AS (
-    SELECT count(*) > max_docs AS capped FROM matched
-  ), candidates AS (
-    SELECT m.metadata FROM matched AS m LIMIT max_docs
-  ), vals AS (
-    SELECT f.field, c.metadata #> string_to_array(f.field, '.') AS v
-    FROM unnest(fields) AS f(field)
-    JOIN candidates AS c ON search.metadata_holds(c.metadata, field_filters->f.field)
-  ), flat AS (
-    SELECT vals.field, vals.v AS e FROM vals WHERE jsonb_typeof(vals.v) IN ('string', 'number', 'boolean')
+    SELECT m.metadata FROM (SELECT kw.metadata FROM kw LIMIT max_docs) AS m
     UNION ALL
-    SELECT vals.field, e FROM vals CROSS JOIN LATERAL jsonb_array_elements(vals.v) AS e
-    WHERE jsonb_typeof(vals.v) = 'array' AND jsonb_typeof(e) IN ('string', 'number', 'boolean')
+    SELECT sem.metadata FROM sem
+  ), asked AS (
+    SELECT f.field, field_filters->f.field AS own, strpos(f.field, '.') = 0 AS top
+    FROM unnest(fields) AS f(field)
+  ), vals AS (
+    SELECT a.field, CASE WHEN a.top THEN c.metadata -> a.field
+                         ELSE c.metadata #> string_to_array(a.field, '.') END AS v
+    FROM matched AS c CROSS JOIN asked AS a
+    WHERE a.own IS NULL OR search.metadata_holds(c.metadata, a.own)
   ), grouped AS (
-    SELECT flat.field, flat.e, count(*) AS n FROM flat GROUP BY flat.field, flat.e
+    SELECT vals.field, vals.v AS e, count(*) AS n FROM vals
+    WHERE jsonb_typeof(vals.v) IN ('string', 'number', 'boolean')
+    GROUP BY 1, 2
+    UNION ALL
+    SELECT vals.field, e, count(*) FROM vals CROSS JOIN LATERAL jsonb_array_elements(vals.v) AS e
+    WHERE jsonb_typeof(vals.v) = 'array' AND jsonb_typeof(e) IN ('string', 'number', 'boolean')
+    GROUP BY 1, 2
   ), counted AS (
     SELECT g.field,
            CASE WHEN coalesce(ranges ? g.field, false)
@@ -87,10 +90,12 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
              ORDER BY CASE WHEN coalesce(ranges ? c.field, false) THEN 0 ELSE -c.count END,
                       (c.value->>'gte')::numeric NULLS FIRST, c.value) AS n
     FROM counted AS c
+  ), cap AS (
+    SELECT (SELECT count(*) FROM matched AS c
+            WHERE filter IS NULL OR search.metadata_holds(c.metadata, filter)) AS total,
+           (SELECT count(*) FROM kw) > max_docs AS capped
   )
-  SELECT NULL::text, NULL::jsonb,
-         (SELECT count(*) FROM candidates AS c WHERE search.metadata_holds(c.metadata, filter)), cap.capped
-  FROM cap
+  SELECT NULL::text, NULL::jsonb, cap.total, cap.capped FROM cap
   UNION ALL
   (SELECT r.field, r.value, r.count, cap.capped FROM ranked AS r CROSS JOIN cap
    WHERE r.n <= facet_size OR coalesce(ranges ? r.field, false)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,6 +51,10 @@ class SearchService:
     ) -> None:
         self.pool = pool
         self.reads = reads or ReadPools(pool)  # searches read from replicas when there are some
+        # facet counts run here, on a spare connection, while the search runs on its own
+        self._counter = ThreadPoolExecutor(
+            max_workers=max(settings.db_pool_max, 1), thread_name_prefix="facets"
+        )
         self.models = models
         self.settings = settings
 
@@ -160,7 +165,7 @@ class SearchService:
         searched, and, with `counts`, the total and facet rows (search.facets). The synonyms and the
         curation in force are read first in one round trip on the same connection, so a rule or a
         curation applies from the next search on."""
-        with self.checked_cursor(model_name) as cur:
+        with self.checked_cursor(model_name) as cur, self._beside(counts) as spare:
             keyword_leg = mode in (Mode.keyword, Mode.hybrid) and params["terms"]
             context = cur.execute(
                 query("search_context"), {"terms": params["terms"] if keyword_leg else None, "q": params["q"]}
@@ -170,6 +175,12 @@ class SearchService:
             if groups:
                 terms, groups = expand(params["terms"], groups)
                 params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
+            facet_params = (
+                None if counts is None else facet_parameters(mode, params, counts, groups, self.settings)
+            )
+            counting = None
+            if facet_params is not None and spare is not None:  # counted while the search runs
+                counting = self._counter.submit(facet_rows_on, spare, facet_params)
             if context["pinned"] is None and context["hidden"] is None:
                 rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
             else:
@@ -179,14 +190,22 @@ class SearchService:
             if mode is not Mode.keyword:
                 done = cur.execute(query("search_complete")).fetchone()
                 complete = bool(done and next(iter(done.values())))
-            facet_rows = (
-                []
-                if counts is None
-                else cur.execute(
-                    query("search_facets"), facet_parameters(mode, params, counts, groups, self.settings)
-                ).fetchall()
-            )
+            if counting is not None:
+                facet_rows = counting.result()
+            elif facet_params is not None:
+                facet_rows = cur.execute(query("search_facets"), facet_params).fetchall()
+            else:
+                facet_rows = []
             return rows, complete, groups, facet_rows
+
+    @contextmanager
+    def _beside(self, counts: FacetPlan | None) -> Iterator[psycopg.Connection[Any] | None]:
+        """A spare connection for the facet counts, when there are some to make."""
+        if counts is None:
+            yield None
+        else:
+            with self.reads.spare() as conn:
+                yield conn
 
     @contextmanager
     def checked_cursor(self, model_name: str | None) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
@@ -274,6 +293,11 @@ def curated(
         for row in cur.execute(query("pinned_hits"), {"ids": missing}).fetchall():
             by_id[row["id"]] = {**row, "snippet": None, "score": 0.0, "ordinality": 0}
     return [{**by_id[o["id"]], "pinned": o["pinned"]} for o in page]
+
+
+def facet_rows_on(conn: psycopg.Connection[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query("search_facets"), params).fetchall()
 
 
 def facet_parameters(

@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 from app import cli
 from app.api.main import create_app
 from app.config import Settings
+from app.db import ReadPools, open_pool
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
 from app.errors import InvalidQuery
@@ -91,6 +92,23 @@ def test_counts_are_a_group_by_over_the_matched_set(service: SearchService) -> N
             got = {c.value: c.count for c in res.facets.get(field, [])}
             assert got == dict(want.most_common(10)), (q, filters, field)
         assert not res.counts_capped
+
+
+def test_counted_beside_the_search_or_after_it(service: SearchService, db_url: str) -> None:
+    """With a spare connection the counts run while the search does; with none free (a pool of one)
+    after it, on the search's connection: the same answer."""
+    req = SearchRequest("bike", Mode.hybrid, facets="brand,type", filters={"price": {"gte": 500}})
+    beside = service.search(req)
+    one = service.settings.model_copy(update={"db_pool_max": 1})
+    single = open_pool(db_url, one, min_size=1)
+    try:
+        with single.connection() as held, ReadPools(single).spare() as none:
+            assert held is not None and none is None  # the pool's only connection is taken
+        alone = SearchService(single, service.models, one).search(req)
+    finally:
+        single.close()
+    assert alone.facets == beside.facets and alone.total == beside.total > 0
+    assert [h.id for h in alone.hits] == [h.id for h in beside.hits]
 
 
 def test_choosing_a_brand_still_counts_the_others(service: SearchService) -> None:
