@@ -322,6 +322,8 @@ class ReadPools:
         try:
             yield conn
         finally:
+            if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+                conn.rollback()  # read only: ended here, or the pool warns and rolls back itself
             pool.putconn(conn)
 
     def close(self) -> None:

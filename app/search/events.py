@@ -93,7 +93,9 @@ class EventLog(BatchWriter[Click]):
 
     def __init__(self, pool: ConnectionPool, searches: QueryLog, **kw: Any) -> None:
         self.searches = searches
-        super().__init__(pool, delay_s=kw.pop("delay_s", IN_FLIGHT_S / 2), **kw)
+        # a cycle is about interval + delay (3.5 s): batches of up to 5,000 keep up with 1,400 clicks/s
+        kw = {"delay_s": IN_FLIGHT_S / 2, "batch": 5000, "max_queued": 20_000, **kw}
+        super().__init__(pool, **kw)
 
     def accept(self, click: Click, now_ms: int | None = None) -> None:
         """Check a click and queue it; raises NotFound (unknown search) or InvalidQuery (not shown)."""

@@ -155,44 +155,57 @@ CREATE OR REPLACE FUNCTION search.facets(
 RETURNS TABLE (field text, value jsonb, count bigint, capped boolean)
 LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
   WITH kw AS (
-    SELECT d.id, d.metadata FROM public.documents AS d
+    -- numbered as read: past max_docs only counted (in the field '' below), to tell the counts capped
+    SELECT d.metadata, row_number() OVER () AS n FROM public.documents AS d
     WHERE (d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
            OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery))
       AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base)))
     LIMIT max_docs + 1
   ), sem AS (
-    SELECT d.metadata
+    -- the semantic part not already in the keyword part (the same condition, on these few documents)
+    SELECT d.metadata, 0::bigint AS n
     FROM search.semantic_ranks(query_embedding, semantic_window, search.vector_filter(base),
                                greatest(ef_search, semantic_window), exact_below) AS s
     JOIN public.documents AS d ON d.id = s.doc_id
     WHERE query_embedding IS NOT NULL AND s.score >= semantic_floor
-      AND NOT EXISTS (SELECT 1 FROM kw WHERE kw.id = s.doc_id)
+      AND NOT coalesce(
+        (d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
+         OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery))
+        AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base))),
+        false)
   ), matched AS (
-    SELECT m.metadata FROM (SELECT kw.metadata FROM kw LIMIT max_docs) AS m
-    UNION ALL
-    SELECT sem.metadata FROM sem
+    SELECT kw.metadata, kw.n FROM kw UNION ALL SELECT sem.metadata, sem.n FROM sem
   ), asked AS (
+    -- each field with its own filter; the total as the field NULL under the whole filter; the field ''
+    -- counts the keyword part's documents read (max_docs + 1: capped)
     SELECT f.field, field_filters->f.field AS own, strpos(f.field, '.') = 0 AS top
     FROM unnest(fields) AS f(field)
-  ), vals AS (
-    SELECT a.field, CASE WHEN a.top THEN c.metadata -> a.field
-                         ELSE c.metadata #> string_to_array(a.field, '.') END AS v
-    FROM matched AS c CROSS JOIN asked AS a
-    WHERE a.own IS NULL OR search.metadata_holds(c.metadata, a.own)
+    UNION ALL SELECT NULL, filter, true
+    UNION ALL SELECT '', NULL, true
   ), grouped AS (
-    SELECT vals.field, vals.v AS e, count(*) AS n FROM vals
-    WHERE jsonb_typeof(vals.v) IN ('string', 'number', 'boolean')
+    -- one pass over the matched documents: each field's value, an array counted whole here
+    SELECT a.field,
+           CASE WHEN a.field IS NULL OR a.field = '' THEN NULL WHEN a.top THEN c.metadata -> a.field
+                ELSE c.metadata #> string_to_array(a.field, '.') END AS v,
+           count(*) AS n
+    FROM matched AS c CROSS JOIN asked AS a
+    WHERE CASE WHEN a.field = '' THEN c.n > 0
+               ELSE c.n <= max_docs AND (a.own IS NULL OR search.metadata_holds(c.metadata, a.own)) END
     GROUP BY 1, 2
+  ), flat AS (
+    -- then each array's elements, over the few distinct arrays
+    SELECT g.field, g.v AS e, g.n FROM grouped AS g
+    WHERE g.field <> '' AND jsonb_typeof(g.v) IN ('string', 'number', 'boolean')
     UNION ALL
-    SELECT vals.field, e, count(*) FROM vals CROSS JOIN LATERAL jsonb_array_elements(vals.v) AS e
-    WHERE jsonb_typeof(vals.v) = 'array' AND jsonb_typeof(e) IN ('string', 'number', 'boolean')
-    GROUP BY 1, 2
+    SELECT g.field, e, g.n FROM grouped AS g CROSS JOIN LATERAL jsonb_array_elements(g.v) AS e
+    WHERE g.field <> '' AND jsonb_typeof(g.v) = 'array'
+      AND jsonb_typeof(e) IN ('string', 'number', 'boolean')
   ), counted AS (
     SELECT g.field,
            CASE WHEN coalesce(ranges ? g.field, false)
                 THEN search.range_bucket(g.e::text::numeric, ranges->g.field) ELSE g.e END AS value,
            sum(g.n)::bigint AS count
-    FROM grouped AS g
+    FROM flat AS g
     WHERE NOT coalesce(ranges ? g.field, false) OR jsonb_typeof(g.e) = 'number'
     GROUP BY 1, 2
   ), ranked AS (
@@ -202,9 +215,8 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
                       (c.value->>'gte')::numeric NULLS FIRST, c.value) AS n
     FROM counted AS c
   ), cap AS (
-    SELECT (SELECT count(*) FROM matched AS c
-            WHERE filter IS NULL OR search.metadata_holds(c.metadata, filter)) AS total,
-           (SELECT count(*) FROM kw) > max_docs AS capped
+    SELECT coalesce((SELECT g.n FROM grouped AS g WHERE g.field IS NULL), 0) AS total,
+           coalesce((SELECT g.n FROM grouped AS g WHERE g.field = ''), 0) > max_docs AS capped
   )
   SELECT NULL::text, NULL::jsonb, cap.total, cap.capped FROM cap
   UNION ALL
