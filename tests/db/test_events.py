@@ -183,8 +183,7 @@ def test_finetune_data_from_clicks(
         assert _click(c, answer, 1, client="carol") == 202
         lonely = _search(c, "上海 天气", client="dave")
         assert _click(c, lonely, 0, client="dave") == 202
-    monkeypatch.setenv("DATABASE_URL", settings.database_url or "")
-    monkeypatch.setenv("HYBRID_SEARCH_HOME", str(settings.hybrid_search_home))
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
     out = tmp_path / "clicks.jsonl"
     args = ["finetune-data", "--from-clicks", "--mode", "keyword", "--negatives", "5", "--out", str(out)]
     assert cli.main([*args, "--min-clients", "2", "--quiet"]) == 0

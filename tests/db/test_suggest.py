@@ -151,8 +151,7 @@ def test_suggest_endpoint_and_cli(
             bad = c.get("/suggest", params=params)
             assert bad.status_code == 422 and bad.json()["detail"], params
         assert c.get("/suggest", params={"q": ""}).json()["suggestions"] == []
-    monkeypatch.setenv("DATABASE_URL", settings.database_url or "")
-    monkeypatch.setenv("HYBRID_SEARCH_HOME", str(settings.hybrid_search_home))
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
     capsys.readouterr()
     assert cli.main(["suggest", "bjdx", "--refresh", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["suggestions"] == [
