@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from app.cli.common import EXIT_OK, add_migrate_flag, connect
+from app.cli.common import EXIT_OK, add_migrate_flag, connect, say
 from app.config import Settings
 from app.errors import InvalidQuery
 
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_suggest(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import query
     from app.search.suggest import MAX_SUGGESTIONS, refresh, suggest
 
     if not 1 <= args.limit <= MAX_SUGGESTIONS:
@@ -45,6 +46,9 @@ def run_suggest(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         with pool.connection() as conn:
             found = suggest(conn, args.prefix, args.limit)
+            row = None if found else conn.execute(query("suggest_built")).fetchone()
+        if row is not None and not row[0]:
+            say("no suggestions are built yet: run `hybrid-search suggest --refresh`, or start the service")
     finally:
         pool.close()
     if args.json:

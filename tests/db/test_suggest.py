@@ -157,5 +157,10 @@ def test_suggest_endpoint_and_cli(
     assert json.loads(capsys.readouterr().out)["suggestions"] == [
         {"text": "北京大学", "clients": 0, "title": True}
     ]
+    with loaded.connection() as conn:
+        conn.execute("DELETE FROM search.suggest_terms; DELETE FROM search.suggest_prefixes")
+    capsys.readouterr()
+    assert cli.main(["suggest", "bei"]) == 0
+    assert "suggest --refresh" in capsys.readouterr().err  # says why nothing is suggested
     assert cli.main(["suggest", "bei", "-n", "11"]) == 2
     assert cli.main(["suggest"]) == 2
