@@ -6,4 +6,5 @@ FROM search.facets(
     ranges => %(facet_ranges)s::jsonb, facet_size => %(facet_size)s,
     query_embedding => %(facet_embedding)s::vector, semantic_window => %(rank_window)s,
     semantic_floor => %(facet_semantic_floor)s, max_docs => %(facet_max_docs)s,
-    ef_search => %(ef_search)s, exact_below => %(exact_below)s)
+    ef_search => %(ef_search)s, exact_below => %(exact_below)s,
+    pinned => %(facet_pinned)s::text[], hidden => %(facet_hidden)s::text[])

@@ -176,7 +176,11 @@ class SearchService:
                 terms, groups = expand(params["terms"], groups)
                 params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
             facet_params = (
-                None if counts is None else facet_parameters(mode, params, counts, groups, self.settings)
+                None
+                if counts is None
+                else facet_parameters(
+                    mode, params, counts, groups, self.settings, context["pinned"], context["hidden"]
+                )
             )
             counting = None
             if facet_params is not None and spare is not None:  # counted while the search runs
@@ -301,10 +305,17 @@ def facet_rows_on(conn: psycopg.Connection[Any], params: dict[str, Any]) -> list
 
 
 def facet_parameters(
-    mode: Mode, params: dict[str, Any], counts: FacetPlan, groups: dict[str, list[str]], settings: Settings
+    mode: Mode,
+    params: dict[str, Any],
+    counts: FacetPlan,
+    groups: dict[str, list[str]],
+    settings: Settings,
+    pinned: list[str] | None = None,
+    hidden: list[str] | None = None,
 ) -> dict[str, Any]:
     """search.facets' arguments: the keyword part of the matched set in keyword and hybrid mode, the
-    semantic part in semantic and hybrid mode (when there is a vector), the plan's filters."""
+    semantic part in semantic and hybrid mode (when there is a vector), the plan's filters, and the
+    curation in force (its pinned documents counted, its hidden ones not)."""
     base = {**(counts.base or {}), **({"synonyms": groups} if groups else {})} or None
     return {
         **params,
@@ -316,6 +327,8 @@ def facet_parameters(
         "facet_ranges": Jsonb(counts.ranges) if counts.ranges else None,
         "facet_semantic_floor": settings.facet_semantic_floor,
         "facet_max_docs": settings.facet_max_docs,
+        "facet_pinned": pinned,
+        "facet_hidden": hidden,
     }
 
 

@@ -1,6 +1,7 @@
 """Suggestions while typing: search.suggest_readings, suggest_terms and suggest_prefixes, rebuilt by
 search.refresh_suggestions from titles and popular queries (search.suggest_candidates), read by
-search.suggest; search.facets reads each counted value once (migrations/versions/sql/0017_search.sql).
+search.suggest; search.facets in one pass, counting a curation's pinned documents
+(migrations/versions/sql/0017_search.sql).
 
 Revision ID: 0017
 Revises: 0016

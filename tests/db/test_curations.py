@@ -121,3 +121,27 @@ def test_cli_endpoint_and_sql(
     assert cli.main(["curations", "remove", str(listed[0]["id"])]) == 0
     assert ids(service, "mountain bike") == organic  # removed: the next search is the search's own
     assert cli.main(["curations", "remove", "999999"]) == 2
+
+
+def test_totals_and_facets_count_what_the_answer_lists(service: SearchService, pool: ConnectionPool) -> None:
+    """A pinned document the query does not match is counted, a hidden one that it does is not: the
+    total stays the number of documents listed, and facets count them."""
+    req = SearchRequest("mountain", Mode.keyword, limit=50, facets="kind")
+    before = service.search(req)
+    with pool.connection() as conn:
+        add_curation(conn, "mountain", ["b10"], ["b5"])  # b10: a city bicycle (road); b5: mtb, a match
+    after = service.search(req)
+    assert "b10" not in [h.id for h in before.hits] and before.total == len(before.hits) == 8
+    assert after.total == len(after.hits) == 8 and after.hits[0].id == "b10"
+    counts = {f.value: f.count for f in before.facets["kind"]}
+    assert {f.value: f.count for f in after.facets["kind"]} == {
+        "road": counts["road"] + 1,
+        "mtb": counts["mtb"] - 1,
+    }
+    # under a filter the pinned document fails, it is not listed nor in the total; the field's own
+    # counts (disjunctive) still show it as a road bike, which choosing road would list
+    mtb = service.search(
+        SearchRequest("mountain", Mode.keyword, limit=50, facets="kind", filters={"kind": "mtb"})
+    )
+    assert "b10" not in [h.id for h in mtb.hits] and mtb.total == len(mtb.hits) == counts["mtb"] - 1
+    assert {f.value: f.count for f in mtb.facets["kind"]}["road"] == counts["road"] + 1

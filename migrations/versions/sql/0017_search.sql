@@ -1,5 +1,5 @@
 -- hybrid-search 0017 (frozen copy): suggestions (readings, terms, prefixes; search.suggest_candidates,
--- search.refresh_suggestions, search.suggest), and search.facets reading each value once.
+-- search.refresh_suggestions, search.suggest), and search.facets in one pass, counting a curation's pinned documents.
 
 CREATE TABLE search.suggest_readings (
     display  text PRIMARY KEY,                 -- a title or a query as typed (trimmed)
@@ -142,8 +142,11 @@ LANGUAGE sql STABLE AS $$
   LIMIT n
 $$;
 
+-- search.facets takes the curation in force (pinned and hidden ids): a new signature
+DROP FUNCTION search.facets(text[], text[], jsonb, jsonb, jsonb, jsonb, integer, vector, integer, double precision, integer, integer, integer);
 -- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field, in
--- order), with `capped` on every row. A value is a string, number or boolean, each element of an array
+-- order), with `capped` on every row; a curation's `pinned` documents are counted and its `hidden`
+-- ones not, as the answer lists them. A value is a string, number or boolean, each element of an array
 -- counting; with `ranges`, a number's bucket. Custom plans: with the query's terms known, its tsquery
 -- is folded once and read from the GIN index (a generic plan computed it for every row).
 CREATE OR REPLACE FUNCTION search.facets(
@@ -151,7 +154,8 @@ CREATE OR REPLACE FUNCTION search.facets(
     field_filters jsonb DEFAULT NULL, ranges jsonb DEFAULT NULL, facet_size integer DEFAULT 10,
     query_embedding vector DEFAULT NULL, semantic_window integer DEFAULT 100,
     semantic_floor double precision DEFAULT 0.5, max_docs integer DEFAULT 10000,
-    ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000)
+    ef_search integer DEFAULT 100, exact_below integer DEFAULT 2000,
+    pinned text[] DEFAULT NULL, hidden text[] DEFAULT NULL)
 RETURNS TABLE (field text, value jsonb, count bigint, capped boolean)
 LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
   WITH kw AS (
@@ -160,6 +164,7 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
     WHERE (d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
            OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery))
       AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base)))
+      AND NOT d.external_id = ANY(coalesce(hidden, '{}'))
     LIMIT max_docs + 1
   ), sem AS (
     -- the semantic part not already in the keyword part (the same condition, on these few documents)
@@ -168,13 +173,23 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
                                greatest(ef_search, semantic_window), exact_below) AS s
     JOIN public.documents AS d ON d.id = s.doc_id
     WHERE query_embedding IS NOT NULL AND s.score >= semantic_floor
+      AND NOT d.external_id = ANY(coalesce(hidden, '{}') || coalesce(pinned, '{}'))
       AND NOT coalesce(
         (d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
          OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery))
         AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base))),
         false)
+  ), pin AS (
+    -- pinned documents (a curation) under the filter that the query does not match: listed, so counted
+    SELECT d.metadata, 0::bigint AS n FROM public.documents AS d
+    WHERE d.external_id = ANY(pinned) AND NOT d.external_id = ANY(coalesce(hidden, '{}'))
+      AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base)))
+      AND NOT coalesce(
+        d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
+        OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery), false)
   ), matched AS (
     SELECT kw.metadata, kw.n FROM kw UNION ALL SELECT sem.metadata, sem.n FROM sem
+    UNION ALL SELECT pin.metadata, pin.n FROM pin
   ), asked AS (
     -- each field with its own filter; the total as the field NULL under the whole filter; the field ''
     -- counts the keyword part's documents read (max_docs + 1: capped)

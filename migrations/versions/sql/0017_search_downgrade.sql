@@ -7,6 +7,7 @@ DROP TABLE search.suggest_prefixes;
 DROP TABLE search.suggest_terms;
 DROP TABLE search.suggest_readings;
 
+DROP FUNCTION search.facets(text[], text[], jsonb, jsonb, jsonb, jsonb, integer, vector, integer, double precision, integer, integer, integer, text[], text[]);
 -- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field, in
 -- order), with `capped` on every row. A value is a string, number or boolean, each element of an array
 -- counting; with `ranges`, a number's bucket. Custom plans: with the query's terms known, its tsquery
