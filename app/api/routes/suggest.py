@@ -27,7 +27,7 @@ def suggest_get(
     q: Annotated[str, Query(max_length=100, description="What has been typed so far.")],
     limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 8,
 ) -> Response:
-    with state.pool.connection() as conn:
+    with state.search.reads.connection() as conn:  # a replica when there are some, as searches
         found = suggest(conn, q, limit)
     body = SuggestOut(query=q, suggestions=found)
     seconds = state.settings.search_cache_seconds
