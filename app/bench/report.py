@@ -59,6 +59,24 @@ def render(report: dict[str, Any]) -> str:
                 lat, ratio = section[mode]["latency_ms"], section[mode].get("ratio_to_search_alone")
                 times = f" ({ratio.get('p50')}x / {ratio.get('p99')}x the search alone)" if ratio else ""
                 lines.append(f"    {mode} {label}: p50 / p99 ms {lat['p50']} / {lat['p99']}{times}")
+    for label, sug in (
+        ("", report.get("suggest", {})),
+        (" (titles from text)", report.get("suggest", {}).get("with_titles_from_text", {})),
+    ):
+        if sug:
+            lat = sug["latency_ms"]
+            lines.append(
+                f"    suggest{label}: {sug['suggestions']} suggestions, rebuilt in {sug['refresh_s']} s;"
+                f" p50 / p99 ms {lat['p50']} / {lat['p99']}"
+            )
+    speed = report.get("model_speed", {})
+    if speed:
+        q, p = speed["query"], speed["passages"]
+        lines.append(
+            f"model {speed['model']} ({speed['parameters_m']}M parameters, {speed['torch_threads']} threads):"
+            f" a short query ({q['mean_tokens']} tokens) p50 / p99 ms {q['latency_ms']['p50']} /"
+            f" {q['latency_ms']['p99']}; passages ({p['mean_tokens']} tokens) {p['per_s']}/s"
+        )
     kw, sem, hy = (report["search"][m]["latency_ms"] for m in ("keyword", "semantic", "hybrid"))
     lines.append(_row("keyword p50 ms", kw["p50"], "<= 10", kw["p50"] <= TARGETS["keyword_p50_ms"]))
     lines.append(_row("keyword p99 ms", kw["p99"], "<= 50", kw["p99"] <= TARGETS["keyword_p99_ms"]))

@@ -17,7 +17,7 @@ import numpy as np
 
 from app.bench import engine
 from app.bench.engine import IndexParams, Progress
-from app.bench.queries import draw_queries, facet_fields_of, pinyin_queries, syntax_queries
+from app.bench.queries import BenchQuery, draw_queries, facet_fields_of, pinyin_queries, syntax_queries
 from app.bench.suggest import bench_suggest
 from app.config import Settings
 from app.db import open_pool, temporary_database, upgrade
@@ -52,6 +52,7 @@ class BenchOptions:
     mixed_write_share: float = 0.2
     mixed_batch: int = 4  # documents per upsert
     compare: list[str] = field(default_factory=list)
+    model_speed: Path | None = None  # a model to time (built there, bge-m3-size, random weights, if missing)
 
 
 def documents(path: Path, limit: int | None) -> Iterator[Document]:
@@ -98,6 +99,20 @@ def _service_model(options: BenchOptions, settings: Settings, model: Embedder) -
     if options.vectors == "synthetic":
         return {"EMBEDDING_BACKEND": "synthetic", "EMBEDDING_MODEL": model.name}
     return {"EMBEDDING_BACKEND": settings.embedding_backend, "EMBEDDING_MODEL": settings.embedding_model}
+
+
+def _model_speed(path: Path, queries: list[BenchQuery], bodies: list[str]) -> dict[str, Any]:
+    """The model's share of what a user waits for: a short query's embedding, passages per second. A
+    folder without a model gets a random-weight one with bge-m3's full configuration, its tokenizer
+    trained on the corpus's texts (speed does not depend on the weights)."""
+    from app.bench.random_model import BGE_M3, build_random_bge_m3, model_speed
+
+    built = not (path / "config.json").exists()
+    if built:
+        build_random_bge_m3(path, bodies[:20000], BGE_M3)
+    short = [q.text for q in queries if q.kind != "long"][:100]
+    passages = [b for b in bodies[:64] if b.strip()]
+    return {"built_random_bge_m3": built, **model_speed(path, short, passages)}
 
 
 def _http(
@@ -242,6 +257,11 @@ def _run(
     suggestions = bench_suggest(pool, vocabulary, [a.doc.title for a in sample if a.doc.title.strip()])
     truth = engine.exact_top10(pool, qvecs, progress)
     recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
+    speed = (
+        _model_speed(options.model_speed, queries, [a.doc.body for a in sample])
+        if options.model_speed
+        else {}
+    )
     bodies = [a.doc.body for a in sample[:5000]]  # the mixed load's upserts reuse corpus texts
     http = _http(options, settings, pool, url, model, [q.text for q in queries], bodies)
     compare: dict[str, Any] = {}
@@ -272,6 +292,7 @@ def _run(
         "http": http,
         "index_variants": variants,
         "ingest": ingest,
+        "model_speed": speed,
         "indexes": indexes,
         "queries": query_set,
         "search": search,

@@ -71,6 +71,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run the same data through other engines (repeatable; default: LanceDB and Milvus Lite, "
         "those installed)",
     )
+    bench.add_argument(
+        "--model-speed",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also time the model in DIR on this CPU (a short query's embedding, passages/s); an empty DIR "
+        "gets a random-weight model with bge-m3's full configuration (built once, about 2.3 GB)",
+    )
     bench.add_argument("--json", action="store_true", help="print only the JSON report")
     bench.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     bench.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -144,6 +152,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         mixed_write_share=args.mixed_write_share,
         mixed_batch=args.mixed_batch,
         compare=_comparisons(args.compare),
+        model_speed=args.model_speed,
     )
 
     def progress(items: Any, desc: str, total: int | None) -> Any:

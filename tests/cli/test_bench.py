@@ -13,14 +13,14 @@ from tests.conftest import DATA
 
 
 def test_bench_cli_reports_every_section(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_m3_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     s = Settings(embedding_model=str(tmp_path / "no-model"), hybrid_search_home=tmp_path / "home")
     monkeypatch.setattr(cli, "get_settings", lambda: s)
     out = tmp_path / "report.json"
     args = ["bench", str(DATA / "cmrc2018" / "corpus.jsonl"), "--limit-docs", "300", "--queries", "24"]
     args += ["--dim", "64", "--http-requests", "40", "--http-concurrency", "4", "--compare", "none"]
-    args += ["--mixed-requests", "60", "--mixed-concurrency", "4"]
+    args += ["--mixed-requests", "60", "--mixed-concurrency", "4", "--model-speed", str(tiny_m3_path)]
     assert cli.main([*args, "--quiet", "--out", str(out)]) == 0
     render_text = capsys.readouterr().out
     assert "keyword p50" in render_text
@@ -50,6 +50,12 @@ def test_bench_cli_reports_every_section(
         and "with synonyms" in render_text
     )
     assert all(0 <= r["recall@10"] <= 1 for r in report["semantic_recall"])
+    suggest = report["suggest"]  # a site's log written, suggestions rebuilt and timed, the log removed
+    assert suggest["suggestions"] > 0 and suggest["latency_ms"]["n"] > 0 and "suggest:" in render_text
+    assert "with_titles_from_text" not in suggest  # the sample has titles
+    speed = report["model_speed"]  # the tiny model given: timed, not built
+    assert not speed["built_random_bge_m3"] and speed["query"]["latency_ms"]["n"] > 0
+    assert speed["passages"]["per_s"] > 0 and "a short query" in render_text
     # the loaded index (VECTOR_STORAGE: halfvec), and by default the other storage side by side
     variants = report["index_variants"]
     assert [v["index"].split()[0] for v in variants] == ["halfvec", "vector"]

@@ -1,0 +1,120 @@
+"""A random-weight model with bge-m3's architecture (an XLM-RoBERTa encoder plus the sparse and colbert
+heads), loadable by BGEM3FlagModel by path. Speed does not depend on weights, so the full-size one
+(`BGE_M3`: 24 layers of 1,024, 8,192 positions, 250,002 tokens) measures what a user on CPU waits for,
+where the real weights cannot be downloaded; the tests build a tiny one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Shape:
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    max_positions: int
+    vocab: int | None  # the embedding table's size (None: the tokenizer's)
+    tokenizer_vocab: int  # pieces the tokenizer learns from the texts it is trained on
+
+
+BGE_M3 = Shape(1024, 24, 16, 4096, 8194, 250_002, 32_000)
+TINY = Shape(32, 2, 2, 64, 514, None, 300)
+
+
+def build_random_bge_m3(path: Path, texts: Sequence[str], shape: Shape = TINY, seed: int = 0) -> Path:
+    """Write a unigram tokenizer trained on `texts`, the config, random weights and the two heads."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast  # type: ignore[attr-defined]
+
+    torch.manual_seed(seed)
+    path.mkdir(parents=True, exist_ok=True)
+    special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=shape.tokenizer_vocab, special_tokens=special, unk_token="<unk>"
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
+    )
+    fast = XLMRobertaTokenizerFast(tokenizer_object=tok, model_max_length=shape.max_positions - 2)
+    fast.save_pretrained(str(path))
+    config = XLMRobertaConfig(
+        vocab_size=shape.vocab or tok.get_vocab_size(),
+        hidden_size=shape.hidden,
+        num_hidden_layers=shape.layers,
+        num_attention_heads=shape.heads,
+        intermediate_size=shape.intermediate,
+        max_position_embeddings=shape.max_positions,
+        pad_token_id=fast.pad_token_id,
+        bos_token_id=fast.bos_token_id,
+        eos_token_id=fast.eos_token_id,
+    )
+    XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(str(path))
+    torch.save(torch.nn.Linear(shape.hidden, shape.hidden).state_dict(), path / "colbert_linear.pt")
+    torch.save(torch.nn.Linear(shape.hidden, 1).state_dict(), path / "sparse_linear.pt")
+    return path
+
+
+def model_speed(
+    path: Path,
+    queries: Sequence[str],
+    passages: Sequence[str],
+    *,
+    batch_size: int = 16,
+    max_length: int = 512,
+) -> dict[str, Any]:
+    """What a user on CPU waits for with the model at `path`: one short query's embedding (p50/p99 over
+    `queries`, each alone, after a warm-up) and passages embedded in batches (FlagEmbedding sorts a call's
+    texts by length and pads each batch to its longest, not to `max_length`)."""
+    import torch
+
+    from app.bench.stats import latency_summary
+    from app.embedding.bge_m3 import BGEM3Embedder
+
+    t0 = time.perf_counter()
+    model = BGEM3Embedder(path.name, str(path), "cpu", batch_size, max_length)
+    load_s = time.perf_counter() - t0
+    tokenizer = model._model.tokenizer
+    for q in queries[:3]:
+        model.encode_queries([q])
+    per: list[float] = []
+    for q in queries:
+        t1 = time.perf_counter()
+        model.encode_queries([q])
+        per.append((time.perf_counter() - t1) * 1000)
+    t2 = time.perf_counter()
+    model.encode(list(passages))
+    passages_s = time.perf_counter() - t2
+    tokens = [len(tokenizer(p, truncation=True, max_length=max_length)["input_ids"]) for p in passages]
+    query_tokens = [len(tokenizer(q)["input_ids"]) for q in queries]
+    return {
+        "model": str(path),
+        "parameters_m": round(sum(p.numel() for p in model._model.model.parameters()) / 1e6, 1),
+        "torch_threads": torch.get_num_threads(),
+        "load_s": round(load_s, 2),
+        "query": {
+            "count": len(queries),
+            "mean_tokens": round(sum(query_tokens) / max(len(query_tokens), 1), 1),
+            "latency_ms": latency_summary(per),
+        },
+        "passages": {
+            "count": len(passages),
+            "mean_tokens": round(sum(tokens) / max(len(tokens), 1), 1),
+            "batch_size": batch_size,
+            "max_length": max_length,
+            "seconds": round(passages_s, 2),
+            "per_s": round(len(passages) / passages_s, 2) if passages_s else None,
+        },
+    }
