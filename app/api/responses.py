@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 
 class SafeJSONResponse(JSONResponse):
@@ -17,3 +18,10 @@ class SafeJSONResponse(JSONResponse):
         text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
         # Only a surrogate can fail to encode, and only inside a JSON string, where `\udXXX` is its escape.
         return text.encode("utf-8", "backslashreplace")
+
+
+def model_response(body: BaseModel, cache_seconds: int = 0) -> Response:
+    """An answer serialised once by its model (returning the model would validate it again and go
+    through FastAPI's generic encoder), cacheable for `cache_seconds` (0: `no-cache`)."""
+    cache = f"public, max-age={cache_seconds}" if cache_seconds > 0 else "no-cache"
+    return Response(body.model_dump_json(), media_type="application/json", headers={"Cache-Control": cache})

@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from app.bench.queries import BenchQuery
 from app.bench.stats import latency_summary
 from app.db import query
+from app.search.query_log import LoggedSearch
 from app.search.suggest import reading, refresh, suggest
 
 CLIENT_PREFIX = "bench-"  # the synthetic log's clients; its rows are removed afterwards
@@ -23,36 +24,25 @@ CLIENT_PREFIX = "bench-"  # the synthetic log's clients; its rows are removed af
 def log_rows(
     vocabulary: Sequence[str], searches: int, clients: int, seed: int = 11
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows for search.query_log (COPY order of copy_query_log.sql): each search a Zipf(1.07) draw
-    over the vocabulary by a random client within the last 20 days, three in ten preceded two
-    seconds earlier by a keystroke (the query's first half), one query in twenty finding nothing."""
+    """Rows for search.query_log as the API writes them (LoggedSearch): each search a Zipf(1.07) draw
+    over the vocabulary by a random client within the last 20 days, three in ten preceded two seconds
+    earlier by a keystroke (the query's first half), one query in twenty finding nothing."""
     rng = random.Random(seed)
     weights = [1 / (rank + 1) ** 1.07 for rank in range(len(vocabulary))]
     empty = set(rng.sample(range(len(vocabulary)), len(vocabulary) // 20))
     now = dt.datetime.now(dt.UTC)
-    picks = rng.choices(range(len(vocabulary)), weights, k=searches)
-    for i in picks:
+
+    def logged(at: dt.datetime, q: str, hits: int, client: str) -> tuple[Any, ...]:
+        return LoggedSearch(at, q, "hybrid", None, 0, 10, 10.0, hits, [], False, None, client).row()
+
+    for i in rng.choices(range(len(vocabulary)), weights, k=searches):
         q = vocabulary[i]
         client = f"{CLIENT_PREFIX}{rng.randrange(clients)}"
         at = now - dt.timedelta(seconds=rng.uniform(10, 20 * 86400))
         hits = 0 if i in empty else rng.randint(1, 10)
         if len(q) > 1 and rng.random() < 0.3:
-            typed = q[: len(q) // 2]
-            yield (
-                at - dt.timedelta(seconds=2),
-                typed,
-                "hybrid",
-                None,
-                0,
-                10,
-                10.0,
-                5,
-                [],
-                False,
-                None,
-                client,
-            )
-        yield (at, q, "hybrid", None, 0, 10, 10.0, hits, [], False, None, client)
+            yield logged(at - dt.timedelta(seconds=2), q[: len(q) // 2], 5, client)
+        yield logged(at, q, hits, client)
 
 
 def prefixes_typed(texts: Sequence[str], count: int, seed: int = 12) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from pydantic import Field, WithJsonSchema
 from app.api.auth import require_reader
 from app.api.deps import AppState, StateDep, request_client
 from app.api.metrics import observe_search
+from app.api.responses import model_response
 from app.search import SearchRequest, SearchResult
 from app.search.events import new_search_id
 from app.search.query_log import LoggedSearch
@@ -56,9 +57,7 @@ def _run(state: AppState, req: SearchRequest, request: Request, cache_seconds: i
                 client=request_client(request),
             )
         )
-    cacheable = cache_seconds > 0 and not result.degraded
-    cache = f"public, max-age={cache_seconds}" if cacheable else "no-cache"
-    return Response(result.model_dump_json(), media_type="application/json", headers={"Cache-Control": cache})
+    return model_response(result, 0 if result.degraded else cache_seconds)
 
 
 # Plain `def`: FastAPI runs these in its thread pool, so encoding and database calls never block the loop.

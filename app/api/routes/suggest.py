@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.api.auth import require_reader
 from app.api.deps import StateDep
+from app.api.responses import model_response
 from app.search.suggest import MAX_SUGGESTIONS, Suggestion, suggest
 
 router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
@@ -29,7 +30,4 @@ def suggest_get(
 ) -> Response:
     with state.search.reads.connection() as conn:  # a replica when there are some, as searches
         found = suggest(conn, q, limit)
-    body = SuggestOut(query=q, suggestions=found)
-    seconds = state.settings.search_cache_seconds
-    cache = f"public, max-age={seconds}" if seconds > 0 else "no-cache"
-    return Response(body.model_dump_json(), media_type="application/json", headers={"Cache-Control": cache})
+    return model_response(SuggestOut(query=q, suggestions=found), state.settings.search_cache_seconds)
