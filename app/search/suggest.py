@@ -71,7 +71,8 @@ def refresh(pool: ConnectionPool, min_clients: int, days: int, wait: bool = Fals
         elif not conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (REFRESH_LOCK,)).fetchone()[0]:  # type: ignore[index]
             return None
         params = {"min_clients": min_clients, "days": days}
-        new = [r[0] for r in conn.execute(query("suggest_new_candidates"), params)]
+        conn.execute(query("suggest_candidates"), params)
+        new = [r[0] for r in conn.execute(query("suggest_unread"))]
         readings = [(d, *astuple(reading(d))) for d in new]
         with conn.cursor() as cur, cur.copy(query("copy_suggest_readings")) as copy:
             for values in readings:

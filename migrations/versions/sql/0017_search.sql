@@ -71,7 +71,8 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   n integer;
 BEGIN
-  CREATE TEMP TABLE suggest_candidates ON COMMIT DROP AS
+  -- the caller may have read them already in this transaction (the service, for the new readings)
+  CREATE TEMP TABLE IF NOT EXISTS suggest_candidates ON COMMIT DROP AS
   SELECT * FROM search.suggest_candidates(min_clients, days);
 
   DELETE FROM search.suggest_terms;
