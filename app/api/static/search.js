@@ -331,6 +331,11 @@ function moveSuggestion(step) {
 function chooseSuggestion(i) {
   $("q").value = suggestState.items[i];
   suggestState.seq++; // an answer still on its way is for what was typed before
+  searchNow();
+}
+
+// What is in the box, searched at once from its first page (Enter, or a suggestion chosen).
+function searchNow() {
   showSuggestions([]);
   state.q = $("q").value;
   state.page = 0;
@@ -358,10 +363,7 @@ function init() {
   document.querySelector(`input[name=mode][value=${state.mode}]`).checked = true;
   $("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    showSuggestions([]);
-    clearTimeout(timer);
-    state.page = 0;
-    search();
+    searchNow();
   });
   $("q").addEventListener("input", () => {
     state.q = $("q").value;
