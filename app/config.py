@@ -153,9 +153,9 @@ class Settings(BaseSettings):
         default=10_000,
         ge=100,
         le=1_000_000,
-        description="facet counts and totals read at most this many matching documents (as Elasticsearch's "
-        "`track_total_hits` default); past it they are counts over the first ones read, marked "
-        "`counts_capped` (the total is then a lower bound: the page shows `at least`)",
+        description="facet counts and totals read at most this many documents matching the query's words (as "
+        "Elasticsearch's `track_total_hits` default); when that many match, they are counts over those, "
+        "marked `counts_capped` (the total is then a lower bound: the page shows `at least`)",
     )
     facet_semantic_floor: float = Field(
         default=0.5,

@@ -11,8 +11,9 @@
 -- filter does. The candidates are read once, under `base` (the filter without any faceted field's
 -- condition: the widest of them, with the query's phrases and exclusions), and each count keeps the
 -- candidates its own filter's metadata conditions hold; the semantic leg's window is taken under
--- `base` too. Past `max_docs` documents holding the query's words, the counts are over the first
--- `max_docs` read (and the semantic part) and `capped` says so (the total is then a lower bound).
+-- `base` too. The keyword part is read up to `max_docs` documents: when that many were read, the
+-- counts are over those (and the semantic part) and `capped` says so (the total is then a lower
+-- bound; a query matching exactly `max_docs` is marked too).
 
 -- Does a document's metadata pass a filter's metadata conditions (its query-syntax `text` condition
 -- is left to the caller: every count of one search shares it)?
@@ -34,8 +35,10 @@ $$;
 -- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field, in
 -- order), with `capped` on every row; a curation's `pinned` documents are counted and its `hidden`
 -- ones not, as the answer lists them. A value is a string, number or boolean, each element of an array
--- counting; with `ranges`, a number's bucket. Custom plans: with the query's terms known, its tsquery
--- is folded once and read from the GIN index (a generic plan computed it for every row).
+-- counting; with `ranges`, a number's bucket. The matched documents are first grouped by their whole
+-- metadata (a shop's documents share a few hundred distinct ones), and filters and fields are then
+-- read once per distinct metadata, not once per document. Custom plans: with the query's terms known,
+-- its tsquery is folded once and read from the GIN index (a generic plan computed it for every row).
 CREATE OR REPLACE FUNCTION search.facets(
     query_terms text[], fields text[], filter jsonb DEFAULT NULL, base jsonb DEFAULT NULL,
     field_filters jsonb DEFAULT NULL, ranges jsonb DEFAULT NULL, facet_size integer DEFAULT 10,
@@ -46,16 +49,15 @@ CREATE OR REPLACE FUNCTION search.facets(
 RETURNS TABLE (field text, value jsonb, count bigint, capped boolean)
 LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
   WITH kw AS (
-    -- numbered as read: past max_docs only counted (in the field '' below), to tell the counts capped
-    SELECT d.metadata, row_number() OVER () AS n FROM public.documents AS d
+    SELECT d.metadata FROM public.documents AS d
     WHERE (d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
            OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery))
       AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base)))
       AND NOT d.external_id = ANY(coalesce(hidden, '{}'))
-    LIMIT max_docs + 1
+    LIMIT max_docs
   ), sem AS (
     -- the semantic part not already in the keyword part (the same condition, on these few documents)
-    SELECT d.metadata, 0::bigint AS n
+    SELECT d.metadata
     FROM search.semantic_ranks(query_embedding, semantic_window, search.vector_filter(base),
                                greatest(ef_search, semantic_window), exact_below) AS s
     JOIN public.documents AS d ON d.id = s.doc_id
@@ -68,39 +70,39 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
         false)
   ), pin AS (
     -- pinned documents (a curation) under the filter that the query does not match: listed, so counted
-    SELECT d.metadata, 0::bigint AS n FROM public.documents AS d
+    SELECT d.metadata FROM public.documents AS d
     WHERE d.external_id = ANY(pinned) AND NOT d.external_id = ANY(coalesce(hidden, '{}'))
       AND (base IS NULL OR (search.metadata_holds(d.metadata, base) AND search.text_holds(d.tsv, base)))
       AND NOT coalesce(
         d.tsv @@ search.terms_query(query_terms, base, ' | ')::tsquery
         OR (base ? 'pinyin' AND d.pinyin @@ (base->>'pinyin')::tsquery), false)
-  ), matched AS (
-    SELECT kw.metadata, kw.n FROM kw UNION ALL SELECT sem.metadata, sem.n FROM sem
-    UNION ALL SELECT pin.metadata, pin.n FROM pin
+  ), docs AS (
+    -- the matched documents by distinct metadata (and how many of them the keyword part read)
+    SELECT m.metadata, count(*) AS n, count(*) FILTER (WHERE m.kw) AS kw_n
+    FROM (SELECT kw.metadata, true AS kw FROM kw UNION ALL SELECT sem.metadata, false FROM sem
+          UNION ALL SELECT pin.metadata, false FROM pin) AS m
+    GROUP BY 1
   ), asked AS (
-    -- each field with its own filter; the total as the field NULL under the whole filter; the field ''
-    -- counts the keyword part's documents read (max_docs + 1: capped)
+    -- each field with its own filter; the total as the field NULL under the whole filter
     SELECT f.field, field_filters->f.field AS own, strpos(f.field, '.') = 0 AS top
     FROM unnest(fields) AS f(field)
     UNION ALL SELECT NULL, filter, true
-    UNION ALL SELECT '', NULL, true
   ), grouped AS (
-    -- one pass over the matched documents: each field's value, an array counted whole here
+    -- each field's value (an array counted whole here) over the documents its own filter keeps
     SELECT a.field,
-           CASE WHEN a.field IS NULL OR a.field = '' THEN NULL WHEN a.top THEN c.metadata -> a.field
+           CASE WHEN a.field IS NULL THEN NULL WHEN a.top THEN c.metadata -> a.field
                 ELSE c.metadata #> string_to_array(a.field, '.') END AS v,
-           count(*) AS n
-    FROM matched AS c CROSS JOIN asked AS a
-    WHERE CASE WHEN a.field = '' THEN c.n > 0
-               ELSE c.n <= max_docs AND (a.own IS NULL OR search.metadata_holds(c.metadata, a.own)) END
+           sum(c.n)::bigint AS n
+    FROM docs AS c CROSS JOIN asked AS a
+    WHERE a.own IS NULL OR search.metadata_holds(c.metadata, a.own)
     GROUP BY 1, 2
   ), flat AS (
-    -- then each array's elements, over the few distinct arrays
+    -- then each array's elements
     SELECT g.field, g.v AS e, g.n FROM grouped AS g
-    WHERE g.field <> '' AND jsonb_typeof(g.v) IN ('string', 'number', 'boolean')
+    WHERE g.field IS NOT NULL AND jsonb_typeof(g.v) IN ('string', 'number', 'boolean')
     UNION ALL
     SELECT g.field, e, g.n FROM grouped AS g CROSS JOIN LATERAL jsonb_array_elements(g.v) AS e
-    WHERE g.field <> '' AND jsonb_typeof(g.v) = 'array'
+    WHERE g.field IS NOT NULL AND jsonb_typeof(g.v) = 'array'
       AND jsonb_typeof(e) IN ('string', 'number', 'boolean')
   ), counted AS (
     SELECT g.field,
@@ -118,7 +120,7 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
     FROM counted AS c
   ), cap AS (
     SELECT coalesce((SELECT g.n FROM grouped AS g WHERE g.field IS NULL), 0) AS total,
-           coalesce((SELECT g.n FROM grouped AS g WHERE g.field = ''), 0) > max_docs AS capped
+           (SELECT sum(docs.kw_n) FROM docs) >= max_docs AS capped
   )
   SELECT NULL::text, NULL::jsonb, cap.total, cap.capped FROM cap
   UNION ALL

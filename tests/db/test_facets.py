@@ -154,6 +154,11 @@ def test_semantic_part_and_capping(pool: ConnectionPool, tiny_m3: Embedder, sett
     assert sem.total == open_floor.rank_window and not sem.counts_capped  # the leg's window, above the floor
     kw = service.search(SearchRequest("common words", Mode.keyword, facets="n"))
     assert kw.counts_capped and kw.total == 100 and sum(c.count for c in kw.facets["n"]) == 100
+    at_cap = settings.model_copy(update={"facet_max_docs": 150})  # all 150 read: marked, conservatively
+    exact = SearchService(pool, ModelHolder.ready(tiny_m3), at_cap).search(
+        SearchRequest("common words", Mode.keyword, facets="n")
+    )
+    assert exact.counts_capped and exact.total == 150 and [c.count for c in exact.facets["n"]] == [50] * 3
     closed = SearchService(
         pool, ModelHolder.ready(tiny_m3), settings.model_copy(update={"facet_semantic_floor": 1.0})
     )
