@@ -61,7 +61,8 @@ CREATE TABLE search.corpus_stats (
     singleton       boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     n_docs          bigint NOT NULL DEFAULT 0,
     total_len       bigint NOT NULL DEFAULT 0,
-    total_title_len bigint NOT NULL DEFAULT 0
+    total_title_len bigint NOT NULL DEFAULT 0,
+    generation      bigint NOT NULL DEFAULT 0
 );
 INSERT INTO search.corpus_stats DEFAULT VALUES ON CONFLICT DO NOTHING;
 

@@ -2,13 +2,15 @@
 -- search.corpus_stats, df per term in search.term_stats, maintained from the documents and their postings
 -- on every insert, update and delete, whoever writes (the API, ingest or an analyst's SQL).
 
--- Statistics triggers, now also keeping the total title length (for the title weight's avgdl).
+-- Statistics triggers, now also keeping the total title length (for the title weight's avgdl), and
+-- counting every write in `generation` (what cached answers are checked against: sql/18_answers.sql).
 CREATE OR REPLACE FUNCTION search.documents_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE search.corpus_stats
      SET n_docs = n_docs + (SELECT count(*) FROM new_rows),
          total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows),
-         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows);
+         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows),
+         generation = generation + 1;
   RETURN NULL;
 END
 $$;
@@ -19,7 +21,8 @@ BEGIN
      SET total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows)
                                - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
          total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows)
-                                           - (SELECT coalesce(sum(title_len), 0) FROM old_rows);
+                                           - (SELECT coalesce(sum(title_len), 0) FROM old_rows),
+         generation = generation + 1;
   RETURN NULL;
 END
 $$;
@@ -29,7 +32,8 @@ BEGIN
   UPDATE search.corpus_stats
      SET n_docs = n_docs - (SELECT count(*) FROM old_rows),
          total_len = total_len - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
-         total_title_len = total_title_len - (SELECT coalesce(sum(title_len), 0) FROM old_rows);
+         total_title_len = total_title_len - (SELECT coalesce(sum(title_len), 0) FROM old_rows),
+         generation = generation + 1;
   RETURN NULL;
 END
 $$;

@@ -159,12 +159,14 @@ def time_queries(
     vectors: np.ndarray,
     mode: Mode,
     progress: Progress,
+    warm: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
     """Per-query latency of one mode through the service the API calls (query vectors given, so model
-    time is not in it), overall and per query kind; a short warm-up first. `options` are search
-    options every request carries (facets, total)."""
-    for q, v in zip(queries[:20], vectors[:20], strict=False):
+    time is not in it), overall and per query kind; a short warm-up first (`warm`: with answers kept,
+    none, so nothing is given from it). `options` are search options every request carries (facets,
+    total)."""
+    for q, v in zip(queries[:20] if warm else [], vectors[:20], strict=False):
         service.search(SearchRequest(q.text, mode, limit=10, **options), embedding=v)
     by_kind: dict[str, list[float]] = {}
     db_ms: list[float] = []
@@ -182,6 +184,37 @@ def time_queries(
         "by_kind_p50_ms": {k: latency_summary(v)["p50"] for k, v in sorted(by_kind.items())},
         "mean_hits": round(hits / max(len(queries), 1), 2),
     }
+
+
+def zipf_replay(count: int, requests: int, s: float = 1.0, seed: int = 11) -> list[int]:
+    """Indices into a query set of `count` as a site's searches repeat them: query i drawn with
+    probability proportional to 1 / (i + 1)^s."""
+    weights = 1.0 / np.arange(1, count + 1) ** s
+    rng = np.random.default_rng(seed)
+    return [int(i) for i in rng.choice(count, size=requests, p=weights / weights.sum())]
+
+
+def time_answer_cache(
+    make_service: Callable[[int], SearchService],
+    queries: Sequence[BenchQuery],
+    vectors: np.ndarray,
+    size: int,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Keyword and hybrid latency with whole answers kept (`size`) and without (0), each on a fresh
+    service: the uniform query set (each query once: the cost of checking the version on a miss) and a
+    replay of 5x as many searches repeating them as a Zipf distribution (s = 1)."""
+    order = zipf_replay(len(queries), 5 * len(queries))
+    replay = ([queries[i] for i in order], vectors[order])
+    out: dict[str, Any] = {"size": size, "replay": {"requests": len(order), "distinct": len(set(order))}}
+    for name, (qs, vs) in (("uniform", (queries, vectors)), ("zipf", replay)):
+        for mode in (Mode.keyword, Mode.hybrid):
+            for kept in (0, size):
+                service = make_service(kept)
+                timed = time_queries(service, qs, vs, mode, progress, warm=kept == 0)
+                key = f"{name}_{mode.value}_{'cached' if kept else 'uncached'}"
+                out[key] = {"latency_ms": timed["latency_ms"], "kept": len(service.answers)}
+    return out
 
 
 def _opclass(params: IndexParams) -> str:

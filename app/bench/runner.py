@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -101,18 +101,21 @@ def _service_model(options: BenchOptions, settings: Settings, model: Embedder) -
     return {"EMBEDDING_BACKEND": settings.embedding_backend, "EMBEDDING_MODEL": settings.embedding_model}
 
 
-def _model_speed(path: Path, queries: list[BenchQuery], bodies: list[str]) -> dict[str, Any]:
-    """The model's share of what a user waits for: a short query's embedding, passages per second. A
-    folder without a model gets a random-weight one with bge-m3's full configuration, its tokenizer
-    trained on the corpus's texts (speed does not depend on the weights)."""
+def _model_speed(path: Path, queries: list[BenchQuery], bodies: list[str], dtype: str) -> dict[str, Any]:
+    """The model's share of what a user waits for: a short query's embedding, passages per second, in
+    the number format EMBEDDING_DTYPE resolves to and in float32. A folder without a model gets a
+    random-weight one with bge-m3's full configuration, its tokenizer trained on the corpus's texts
+    (speed does not depend on the weights)."""
     from app.bench.random_model import BGE_M3, build_random_bge_m3, model_speed
+    from app.embedding.precision import Dtype, resolve_dtype
 
     built = not (path / "config.json").exists()
     if built:
         build_random_bge_m3(path, bodies[:20000], BGE_M3)
     short = [q.text for q in queries if q.kind != "long"][:100]
     passages = [b for b in bodies[:64] if b.strip()]
-    return {"built_random_bge_m3": built, **model_speed(path, short, passages)}
+    used = resolve_dtype(cast(Dtype, dtype), "cpu")
+    return {"built_random_bge_m3": built, **model_speed(path, short, passages, dtypes=(used, "float32"))}
 
 
 def _http(
@@ -136,6 +139,7 @@ def _http(
         "WORKERS": str(options.http_workers),
         "API_KEYS": key,
         "SUGGEST_REFRESH_MINUTES": "0",  # the suggest section built them; no rebuild under the load
+        "ANSWER_CACHE_SIZE": "0",  # the engine under load: the loads cycle through the query set
         **_service_model(options, settings, model),
     }
     out: dict[str, Any] = {}
@@ -222,7 +226,9 @@ def _run(
         },
     }
 
-    service = SearchService(pool, ModelHolder.unavailable("bench: query vectors are given"), settings)
+    no_model = ModelHolder.unavailable("bench: query vectors are given")
+    uncached = settings.model_copy(update={"answer_cache_size": 0})  # every section times the engine
+    service = SearchService(pool, no_model, uncached)
     search = {
         mode.value: engine.time_queries(service, queries, qvecs, mode, progress)
         for mode in (Mode.keyword, Mode.semantic, Mode.hybrid)
@@ -250,6 +256,14 @@ def _run(
         alone = search[mode.value]["latency_ms"]
         ratio = {p: round(timed["latency_ms"][p] / alone[p], 2) for p in ("p50", "p99") if alone[p]}
         faceted[mode.value] = {**timed, "ratio_to_search_alone": ratio}
+    # whole answers kept: the uniform set (each query once) and a site's replay (Zipf), with and without
+    cache = engine.time_answer_cache(
+        lambda size: SearchService(pool, no_model, settings.model_copy(update={"answer_cache_size": size})),
+        queries,
+        qvecs,
+        max(settings.answer_cache_size, 1),
+        progress,
+    )
     # synonyms: the short queries once rules give their first terms a synonym each
     synonyms = engine.time_with_synonyms(pool, service, queries, qvecs, progress)
     # suggestions: a site's query log (4,000 short queries drawn as the bench's are), the titles
@@ -258,7 +272,7 @@ def _run(
     truth = engine.exact_top10(pool, qvecs, progress)
     recall = engine.semantic_recall(pool, qvecs, truth, options.ef_search)
     speed = (
-        _model_speed(options.model_speed, queries, [a.doc.body for a in sample])
+        _model_speed(options.model_speed, queries, [a.doc.body for a in sample], settings.embedding_dtype)
         if options.model_speed
         else {}
     )
@@ -300,6 +314,7 @@ def _run(
         "search_pinyin": pinyin,
         "search_facets": faceted,
         "search_synonyms": synonyms,
+        "answer_cache": cache,
         "suggest": suggestions,
         "semantic_recall": recall,
         "settings": {

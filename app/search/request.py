@@ -321,12 +321,17 @@ class SearchResult(BaseModel):
     )
     counts_capped: bool = Field(
         default=False,
-        description="True when more than FACET_MAX_DOCS documents matched: total and counts are over the "
-        "first ones read (the total is a lower bound).",
+        description="True when FACET_MAX_DOCS documents matching the query's words were read: total and "
+        "counts are over those (the total is a lower bound).",
     )
     fusion: dict[str, Any] = Field(default={}, description="The parameters that produced the scores.")
     search_id: str | None = Field(
         default=None,
         description="This answer's id (API answers): a click on one of its hits names it (POST /events).",
+    )
+    cached: bool = Field(
+        default=False,
+        description="True when this answer was kept from an identical earlier search (ANSWER_CACHE_SIZE): "
+        "no write, synonym or curation has changed since.",
     )
     timings_ms: dict[str, float] = {}

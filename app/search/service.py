@@ -25,6 +25,7 @@ from app.embedding.loader import ModelHolder
 from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
 from app.ingest.documents import clean_text
+from app.search.answer_cache import AnswerCache, answer_key
 from app.search.facets import FacetPlan, facet_plan, read_rows
 from app.search.filters import normalize_filters
 from app.search.highlight import snippet
@@ -57,6 +58,7 @@ class SearchService:
         )
         self.models = models
         self.settings = settings
+        self.answers = AnswerCache(settings.answer_cache_size)
 
     def validate(self, req: SearchRequest) -> None:
         s = self.settings
@@ -96,6 +98,14 @@ class SearchService:
         pinyin = (filters or {}).get("pinyin")
         counts = facet_plan(req, filters)
         started = time.perf_counter()
+        key = answer_key(req, embedding, sparse_query, snippets) if self.answers.size else None
+        version = ""
+        if key is not None:
+            version = self._answers_version()
+            kept = self.answers.get(key, version)
+            if kept is not None:
+                ms = _ms(started)
+                return kept.model_copy(update={"cached": True, "timings_ms": {"cache": ms, "total": ms}})
         terms = query_terms(text)
         if len(set(terms)) > self.settings.max_query_terms:
             with self.reads.connection() as conn:
@@ -156,7 +166,16 @@ class SearchService:
         result.hits = [self._hit(row, marked, from_passage) for row in rows]
         timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
+        if key is not None and result.complete and not result.degraded:
+            self.answers.put(key, version, result.model_copy())
         return result
+
+    def _answers_version(self) -> str:
+        """The database's answer version now (search.answers_version()): a kept answer made under another
+        is not given again."""
+        with domain_errors(), self.reads.connection() as conn:
+            row = conn.execute(query("answers_version")).fetchone()
+        return str(row[0]) if row else ""
 
     def _run(
         self, mode: Mode, params: dict[str, Any], model_name: str | None, counts: FacetPlan | None = None

@@ -1,6 +1,8 @@
 """search.facets groups the matched documents by their whole metadata before reading each field and
 filter, and reads the keyword part up to max_docs without numbering it: about twice as fast on a
-capped query (migrations/versions/sql/0018_search.sql).
+capped query. Answer versions for the service's answer cache: search.corpus_stats.generation, counted
+by every write to documents, synonyms, curations and the embedding model, and
+search.answers_version() (migrations/versions/sql/0018_search.sql).
 
 Revision ID: 0018
 Revises: 0017

@@ -53,9 +53,18 @@ def test_bench_cli_reports_every_section(
     suggest = report["suggest"]  # a site's log written, suggestions rebuilt and timed, the log removed
     assert suggest["suggestions"] > 0 and suggest["latency_ms"]["n"] > 0 and "suggest:" in render_text
     assert "with_titles_from_text" not in suggest  # the sample has titles
+    cache = report["answer_cache"]  # repeated searches given from the kept answers
+    assert cache["zipf_keyword_cached"]["kept"] == cache["replay"]["distinct"]
+    assert cache["zipf_keyword_uncached"]["kept"] == 0 and "zipf keyword:" in render_text
+    assert (
+        cache["zipf_hybrid_cached"]["latency_ms"]["p50"] < cache["zipf_hybrid_uncached"]["latency_ms"]["p50"]
+    )
     speed = report["model_speed"]  # the tiny model given: timed, not built
-    assert not speed["built_random_bge_m3"] and speed["query"]["latency_ms"]["n"] > 0
-    assert speed["passages"]["per_s"] > 0 and "a short query" in render_text
+    assert not speed["built_random_bge_m3"] and list(speed["by_dtype"])[-1] == "float32"
+    assert speed["dtype"] in ("bfloat16", "float32") and speed["dtype"] in speed["by_dtype"]  # as configured
+    for run in speed["by_dtype"].values():
+        assert run["query_latency_ms"]["n"] > 0 and run["passages_per_s"] > 0
+    assert "a short query" in render_text and "float32: query p50" in render_text
     # the loaded index (VECTOR_STORAGE: halfvec), and by default the other storage side by side
     variants = report["index_variants"]
     assert [v["index"].split()[0] for v in variants] == ["halfvec", "vector"]

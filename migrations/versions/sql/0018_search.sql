@@ -1,5 +1,6 @@
 -- hybrid-search 0018 (frozen copy): search.facets groups the matched documents by their whole metadata
--- before reading fields and filters, and reads the keyword part up to max_docs (no row numbers).
+-- before reading fields and filters, and reads the keyword part up to max_docs (no row numbers);
+-- answer versions: search.corpus_stats.generation counted by every write, search.answers_version().
 
 -- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field, in
 -- order), with `capped` on every row; a curation's `pinned` documents are counted and its `hidden`
@@ -97,3 +98,64 @@ LANGUAGE sql STABLE SET plan_cache_mode = force_custom_plan AS $$
    WHERE r.n <= facet_size OR coalesce(ranges ? r.field, false)
    ORDER BY array_position(fields, r.field), r.n)
 $$;
+
+ALTER TABLE search.corpus_stats ADD COLUMN generation bigint NOT NULL DEFAULT 0;
+
+CREATE OR REPLACE FUNCTION search.documents_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET n_docs = n_docs + (SELECT count(*) FROM new_rows),
+         total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows),
+         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows),
+         generation = generation + 1;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.documents_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows)
+                               - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
+         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows)
+                                           - (SELECT coalesce(sum(title_len), 0) FROM old_rows),
+         generation = generation + 1;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.documents_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET n_docs = n_docs - (SELECT count(*) FROM old_rows),
+         total_len = total_len - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
+         total_title_len = total_title_len - (SELECT coalesce(sum(title_len), 0) FROM old_rows),
+         generation = generation + 1;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.answers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats SET generation = generation + 1;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER synonyms_answers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON search.synonyms FOR EACH STATEMENT EXECUTE FUNCTION search.answers_changed();
+CREATE OR REPLACE TRIGGER curations_answers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON search.curations FOR EACH STATEMENT EXECUTE FUNCTION search.answers_changed();
+CREATE OR REPLACE TRIGGER embedding_model_answers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON search.embedding_model FOR EACH STATEMENT EXECUTE FUNCTION search.answers_changed();
+
+CREATE OR REPLACE FUNCTION search.answers_version(at timestamptz DEFAULT now())
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT s.generation::text || coalesce(':' || (
+           SELECT string_agg(c.id::text, ',' ORDER BY c.id) FROM search.curations AS c
+           WHERE (c.starts_at IS NOT NULL OR c.ends_at IS NOT NULL)
+             AND (c.starts_at IS NULL OR c.starts_at <= at) AND (c.ends_at IS NULL OR at < c.ends_at)), '')
+  FROM search.corpus_stats AS s
+$$;
+COMMENT ON FUNCTION search.answers_version(timestamptz) IS
+    'changes with every write that can change a search''s answer, and when a timed curation starts or ends';

@@ -1,4 +1,43 @@
--- hybrid-search 0018 undone: search.facets as 0017 made it.
+-- hybrid-search 0018 undone: search.facets as 0017 made it, no answer versions.
+
+DROP FUNCTION search.answers_version(timestamptz);
+DROP TRIGGER synonyms_answers_changed ON search.synonyms;
+DROP TRIGGER curations_answers_changed ON search.curations;
+DROP TRIGGER embedding_model_answers_changed ON search.embedding_model;
+DROP FUNCTION search.answers_changed();
+
+CREATE OR REPLACE FUNCTION search.documents_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET n_docs = n_docs + (SELECT count(*) FROM new_rows),
+         total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows),
+         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows);
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.documents_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET total_len = total_len + (SELECT coalesce(sum(doc_len), 0) FROM new_rows)
+                               - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
+         total_title_len = total_title_len + (SELECT coalesce(sum(title_len), 0) FROM new_rows)
+                                           - (SELECT coalesce(sum(title_len), 0) FROM old_rows);
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION search.documents_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE search.corpus_stats
+     SET n_docs = n_docs - (SELECT count(*) FROM old_rows),
+         total_len = total_len - (SELECT coalesce(sum(doc_len), 0) FROM old_rows),
+         total_title_len = total_title_len - (SELECT coalesce(sum(title_len), 0) FROM old_rows);
+  RETURN NULL;
+END
+$$;
+
+ALTER TABLE search.corpus_stats DROP COLUMN generation;
 
 -- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field, in
 -- order), with `capped` on every row; a curation's `pinned` documents are counted and its `hidden`
