@@ -1,9 +1,11 @@
-"""Batched ingest: parse -> skip unchanged -> tokenise -> embed -> one transaction per batch."""
+"""Batched ingest: parse -> skip unchanged -> tokenise -> embed -> one transaction per batch, each batch
+written while the next is prepared."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, TypeVar
@@ -171,29 +173,43 @@ def is_unchanged(
     )
 
 
-def upsert_documents(
-    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: EmbedPlan | None = None
-) -> tuple[int, int, list[tuple[Document, str]]]:
-    """Store `docs` (unique ids): returns (written, unchanged, failures). Unchanged docs are not re-embedded.
+@dataclass
+class Prepared:
+    """A batch ready to write: its documents that changed, tokenised and embedded."""
 
-    The batch is one transaction; if it fails, each document is retried alone so one bad document
-    cannot lose the others.
-    """
-    plan = plan or EmbedPlan()
+    analyzed: list[AnalyzedDocument]
+    vectors: Embedded | None
+    unchanged: int
+
+
+def prepare(
+    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: EmbedPlan
+) -> Prepared:
+    """Read which of `docs` are stored as they are (those are neither re-tokenised nor re-embedded),
+    then tokenise and embed the others. The first use records the model; another is refused."""
     with pool.connection() as conn:
-        if embedder is not None:  # first use records the model; another model is refused (ModelMismatch)
+        if embedder is not None:
             store.register_model(conn, embedder, with_sparse=plan.sparse_terms > 0, index=plan.index)
         stored = store.stored_versions(conn, [d.external_id for d in docs])
         conn.commit()
     changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]
-    if not changed:
-        return 0, len(docs), []
     analyzed = [analyze(d) for d in changed]
-    vectors = embed_passages(embedder, changed, plan) if embedder is not None else None
+    vectors = embed_passages(embedder, changed, plan) if embedder is not None and changed else None
+    return Prepared(analyzed, vectors, len(docs) - len(changed))
+
+
+def write_prepared(
+    pool: ConnectionPool, embedder: Embedder | None, batch: Prepared
+) -> tuple[int, int, list[tuple[Document, str]]]:
+    """Write a prepared batch in one transaction; if it fails, each document is retried alone so one bad
+    document cannot lose the others. Returns (written, unchanged, failures)."""
+    analyzed, vectors = batch.analyzed, batch.vectors
+    if not analyzed:
+        return 0, batch.unchanged, []
     try:
         with pool.connection() as conn, conn.transaction():
             store.write_documents(conn, analyzed, *_vectors(vectors), model=_name(embedder))
-        return len(changed), len(docs) - len(changed), []
+        return len(analyzed), batch.unchanged, []
     except psycopg.DataError:
         log.info("batch failed; retrying its documents one by one")
     failures: list[tuple[Document, str]] = []
@@ -206,7 +222,24 @@ def upsert_documents(
             written += 1
         except psycopg.DataError as exc:
             failures.append((a.doc, (exc.diag.message_primary or str(exc)).strip()))
-    return written, len(docs) - len(changed), failures
+    return written, batch.unchanged, failures
+
+
+def upsert_documents(
+    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: EmbedPlan | None = None
+) -> tuple[int, int, list[tuple[Document, str]]]:
+    """Store `docs` (unique ids): returns (written, unchanged, failures). Unchanged docs are not
+    re-embedded."""
+    return write_prepared(pool, embedder, prepare(pool, embedder, docs, plan or EmbedPlan()))
+
+
+@dataclass
+class _InFlight:
+    """A batch being written while the next one is prepared."""
+
+    write: Future[tuple[int, int, list[tuple[Document, str]]]]
+    ids: set[str]
+    lines: dict[str, RawRecord]
 
 
 def ingest(
@@ -218,20 +251,40 @@ def ingest(
     on_progress: Callable[[int], None] | None = None,
     plan: EmbedPlan | None = None,
 ) -> IngestReport:
-    """Ingest every good record; bad ones are reported with their line and skipped."""
+    """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
+    written by a second thread while this one tokenises and embeds the next (the database works in its
+    own process meanwhile); a batch holding a document of the batch being written waits for that write,
+    so it reads the document as written."""
+    plan = plan or EmbedPlan()
     report = IngestReport()
-    for chunk in batched(raws, batch_size):
-        parsed = parse(chunk, fields, report)
-        if parsed:
-            written, unchanged, failures = upsert_documents(pool, embedder, [d for _, d in parsed], plan)
-            report.written += written
-            report.unchanged += unchanged
-            lines = {d.external_id: raw for raw, d in parsed}
-            for doc, error in failures:
-                raw = lines[doc.external_id]
-                report.bad.append(BadLine(raw.source, raw.line, error))
-        if on_progress is not None:
-            on_progress(len(chunk))
+
+    def finish(batch: _InFlight) -> None:
+        written, unchanged, failures = batch.write.result()
+        report.written += written
+        report.unchanged += unchanged
+        for doc, error in failures:
+            raw = batch.lines[doc.external_id]
+            report.bad.append(BadLine(raw.source, raw.line, error))
+
+    in_flight: _InFlight | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
+        for chunk in batched(raws, batch_size):
+            parsed = parse(chunk, fields, report)
+            ids = {d.external_id for _, d in parsed}
+            if in_flight is not None and in_flight.ids & ids:
+                finish(in_flight)
+                in_flight = None
+            ready = prepare(pool, embedder, [d for _, d in parsed], plan) if parsed else None
+            if in_flight is not None:
+                finish(in_flight)
+                in_flight = None
+            if ready is not None:
+                lines = {d.external_id: raw for raw, d in parsed}
+                in_flight = _InFlight(writer.submit(write_prepared, pool, embedder, ready), ids, lines)
+            if on_progress is not None:
+                on_progress(len(chunk))
+        if in_flight is not None:
+            finish(in_flight)
     return report
 
 

@@ -103,6 +103,24 @@ def test_unchanged_documents_are_not_re_embedded(
         assert conn.execute("SELECT count(*) FROM documents").fetchone() == (10,)
 
 
+def test_a_document_repeated_in_the_next_batch_reads_it_as_written(
+    tmp_path: Path, pool: ConnectionPool, tiny_m3: Embedder
+) -> None:
+    """Batches are written while the next is prepared: a later line of the same id, in the very next
+    batch, is compared with what the line before wrote (here: back to the stored text, so it must be
+    written again, not skipped as unchanged)."""
+    f = write(tmp_path / "a.jsonl", json.dumps({"id": "x", "text": "第一版"}) + "\n")
+    assert ingest(pool, tiny_m3, read_records(f), FieldMap()).written == 1
+    texts = ["第二版", "第一版", "填充 1", "填充 2", "第三版", "第一版"]
+    ids = ["x", "x", "p1", "p2", "x", "x"]
+    write(f, "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip(ids, texts, strict=True)))
+    report = ingest(pool, tiny_m3, read_records(f), FieldMap(), batch_size=1)
+    assert (report.written, report.unchanged, report.bad) == (6, 0, [])
+    with pool.connection() as conn:
+        assert store.get_document(conn, "x")["body"] == "第一版"  # type: ignore[index]
+        assert conn.execute("SELECT n_docs FROM search.corpus_stats").fetchone() == (3,)
+
+
 def test_cli_ingest_exit_code_and_line_numbers(
     tmp_path: Path,
     settings: Settings,
