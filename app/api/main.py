@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -45,6 +46,7 @@ from app.errors import (
     ModelUnavailable,
     NotFound,
 )
+from app.ingest.bulk import restore_interrupted
 from app.search import SearchService
 from app.search.events import EventLog
 from app.search.query_log import QueryLog
@@ -88,6 +90,8 @@ def create_app(
         refresher = Refresher(
             the_pool, settings.suggest_min_clients, settings.suggest_days, settings.suggest_refresh_minutes
         )
+        # indexes an interrupted bulk load left out are built in the background (searches work meanwhile)
+        threading.Thread(target=restore_interrupted, args=(the_pool,), daemon=True).start()
         reads = open_read_pools(the_pool, settings)
         service = SearchService(the_pool, holder, settings, reads)
         similar_service = SimilarService(service)

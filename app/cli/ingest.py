@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 from app.cli.common import EXIT_BAD_INPUT, EXIT_OK, add_migrate_flag, connect, count_lines, progress_bar, say
@@ -23,6 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     ingest.add_argument("--url-field", help="field holding the url (default: url, link)")
     ingest.add_argument("--batch-size", type=int, default=64)
+    ingest.add_argument(
+        "--bulk",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="drop the search indexes for the load and build them once after it (auto: when the "
+        "database holds no documents; yes on a full database rebuilds its whole indexes)",
+    )
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     add_migrate_flag(ingest)
     ingest.set_defaults(run=run)
@@ -30,8 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.embedding.loader import load_embedder
+    from app.ingest.bulk import deferred_indexes, is_empty, restore_interrupted
     from app.ingest.documents import FieldMap
-    from app.ingest.pipeline import EmbedPlan, ingest
+    from app.ingest.pipeline import EmbedPlan, ingest, register
     from app.ingest.readers import read_records
 
     if args.batch_size < 1:
@@ -41,10 +50,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     records = read_records(args.path)
     pool = connect(args, settings)
     try:
+        if restore_interrupted(pool):
+            say("built the indexes an interrupted bulk load had left out")
         say(f"loading embedding model {settings.embedding_model} ...")
         embedder = load_embedder(settings)
-        with progress_bar(args.quiet, total=total, unit="doc", desc="ingest") as bar:
-            plan = EmbedPlan.from_settings(settings)
+        plan = EmbedPlan.from_settings(settings)
+        bulk = args.bulk == "yes" or (args.bulk == "auto" and is_empty(pool))
+        if bulk:  # the model's vector index exists before it is deferred with the others
+            with pool.connection() as conn:
+                register(conn, embedder, plan)
+        deferring = deferred_indexes(pool, say) if bulk else nullcontext(None)
+        with deferring as deferred, progress_bar(args.quiet, total=total, unit="doc", desc="ingest") as bar:
             report = ingest(
                 pool, embedder, records, fields, args.batch_size, on_progress=bar.update, plan=plan
             )
@@ -52,5 +68,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         pool.close()
     for bad in report.bad:
         say(f"bad line {bad}")
-    print(json.dumps(report.as_dict(), ensure_ascii=False))
+    print(json.dumps({**report.as_dict(), "bulk_load": deferred}, ensure_ascii=False))
     return EXIT_BAD_INPUT if report.bad else EXIT_OK

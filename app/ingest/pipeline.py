@@ -182,14 +182,20 @@ class Prepared:
     unchanged: int
 
 
+def register(conn: psycopg.Connection[Any], embedder: Embedder | None, plan: EmbedPlan) -> None:
+    """Record the model on first use (which types the vector columns and builds their index); another
+    model is refused (ModelMismatch)."""
+    if embedder is not None:
+        store.register_model(conn, embedder, with_sparse=plan.sparse_terms > 0, index=plan.index)
+
+
 def prepare(
     pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: EmbedPlan
 ) -> Prepared:
     """Read which of `docs` are stored as they are (those are neither re-tokenised nor re-embedded),
     then tokenise and embed the others. The first use records the model; another is refused."""
     with pool.connection() as conn:
-        if embedder is not None:
-            store.register_model(conn, embedder, with_sparse=plan.sparse_terms > 0, index=plan.index)
+        register(conn, embedder, plan)
         stored = store.stored_versions(conn, [d.external_id for d in docs])
         conn.commit()
     changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]

@@ -2,7 +2,8 @@
 filter, and reads the keyword part up to max_docs without numbering it: about twice as fast on a
 capped query. Answer versions for the service's answer cache: search.corpus_stats.generation, counted
 by every write to documents, synonyms, curations and the embedding model, and
-search.answers_version() (migrations/versions/sql/0018_search.sql).
+search.answers_version(). Bulk loads: search.deferred_indexes, search.defer_indexes() and
+search.restore_indexes() (migrations/versions/sql/0018_search.sql).
 
 Revision ID: 0018
 Revises: 0017

@@ -1,6 +1,7 @@
 -- hybrid-search 0018 (frozen copy): search.facets groups the matched documents by their whole metadata
 -- before reading fields and filters, and reads the keyword part up to max_docs (no row numbers);
--- answer versions: search.corpus_stats.generation counted by every write, search.answers_version().
+-- answer versions: search.corpus_stats.generation counted by every write, search.answers_version();
+-- bulk loads: search.deferred_indexes, search.defer_indexes(), search.restore_indexes().
 
 -- The total (field NULL) and each field's top `facet_size` values (every bucket of a ranged field, in
 -- order), with `capped` on every row; a curation's `pinned` documents are counted and its `hidden`
@@ -159,3 +160,48 @@ RETURNS text LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION search.answers_version(timestamptz) IS
     'changes with every write that can change a search''s answer, and when a timed curation starts or ends';
+
+CREATE TABLE search.deferred_indexes (
+    name        text PRIMARY KEY,
+    definition  text NOT NULL,
+    deferred_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE search.deferred_indexes IS
+    'indexes a bulk load dropped and has yet to build (search.restore_indexes)';
+
+CREATE OR REPLACE FUNCTION search.defer_indexes() RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  idx record;
+BEGIN
+  FOR idx IN
+    SELECT i.schemaname, i.indexname, i.indexdef FROM pg_indexes AS i
+    WHERE (i.schemaname, i.indexname) IN (
+      ('public', 'documents_tsv_gin'), ('public', 'documents_pinyin_gin'),
+      ('public', 'documents_metadata_gin'), ('public', 'documents_sparse_hnsw'),
+      ('search', 'passages_embedding_hnsw'), ('search', 'postings_impact'))
+    ORDER BY i.indexname
+  LOOP
+    INSERT INTO search.deferred_indexes (name, definition) VALUES (idx.indexname, idx.indexdef)
+    ON CONFLICT (name) DO NOTHING;
+    EXECUTE format('DROP INDEX %I.%I', idx.schemaname, idx.indexname);
+    RETURN NEXT idx.indexname;
+  END LOOP;
+END
+$$;
+
+-- Build the deferred indexes (`index_name`: that one), each forgotten once built.
+CREATE OR REPLACE FUNCTION search.restore_indexes(index_name text DEFAULT NULL) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  idx record;
+BEGIN
+  FOR idx IN
+    SELECT d.name, d.definition FROM search.deferred_indexes AS d
+    WHERE index_name IS NULL OR d.name = index_name ORDER BY d.name
+  LOOP
+    EXECUTE replace(idx.definition, 'CREATE INDEX ', 'CREATE INDEX IF NOT EXISTS ');
+    DELETE FROM search.deferred_indexes WHERE name = idx.name;
+    RETURN NEXT idx.name;
+  END LOOP;
+END
+$$;

@@ -1,5 +1,8 @@
 -- hybrid-search 0018 undone: search.facets as 0017 made it, no answer versions.
 
+DROP FUNCTION search.restore_indexes(text);
+DROP FUNCTION search.defer_indexes();
+DROP TABLE search.deferred_indexes;
 DROP FUNCTION search.answers_version(timestamptz);
 DROP TRIGGER synonyms_answers_changed ON search.synonyms;
 DROP TRIGGER curations_answers_changed ON search.curations;
