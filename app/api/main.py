@@ -69,6 +69,14 @@ ERROR_STATUS: dict[type[Exception], int] = {
 NO_STORE = {"Cache-Control": "no-store"}  # errors are never cached
 
 
+def _restore_indexes(pool: ConnectionPool) -> None:
+    """Build what an interrupted bulk load left out; a database not up yet is left for the next start."""
+    try:
+        restore_interrupted(pool)
+    except psycopg.Error as exc:
+        log.warning("could not check for indexes an interrupted bulk load left out: %s", exc)
+
+
 def create_app(
     settings: Settings | None = None, *, pool: ConnectionPool | None = None, models: ModelHolder | None = None
 ) -> FastAPI:
@@ -91,7 +99,7 @@ def create_app(
             the_pool, settings.suggest_min_clients, settings.suggest_days, settings.suggest_refresh_minutes
         )
         # indexes an interrupted bulk load left out are built in the background (searches work meanwhile)
-        threading.Thread(target=restore_interrupted, args=(the_pool,), daemon=True).start()
+        threading.Thread(target=_restore_indexes, args=(the_pool,), daemon=True).start()
         reads = open_read_pools(the_pool, settings)
         service = SearchService(the_pool, holder, settings, reads)
         similar_service = SimilarService(service)
