@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from app.errors import ModelUnavailable
+
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]  # as Settings.embedding_dtype
 
 
@@ -19,13 +21,13 @@ def native_bfloat16() -> bool:
 
 def resolve_dtype(wanted: Dtype, device: str) -> str:
     """`auto`: float16 on a GPU, bfloat16 on a CPU with native bfloat16, float32 otherwise; float16 on a
-    CPU is refused (torch computes it slowly there)."""
+    CPU is refused as the model being unavailable (torch computes it slowly there)."""
     if wanted == "auto":
         if device.startswith("cuda"):
             return "float16"
         return "bfloat16" if native_bfloat16() else "float32"
     if wanted == "float16" and not device.startswith("cuda"):
-        raise ValueError("EMBEDDING_DTYPE=float16 needs a GPU; on a CPU use bfloat16 or float32")
+        raise ModelUnavailable("EMBEDDING_DTYPE=float16 needs a GPU; on a CPU use bfloat16 or float32")
     return wanted
 
 

@@ -93,6 +93,7 @@ def test_bfloat16_keeps_a_real_models_rankings(minilm_path: Path, minilm: Embedd
 
 def test_dtype_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.embedding import precision
+    from app.errors import ModelUnavailable
 
     assert precision.resolve_dtype("auto", "cuda:0") == "float16"
     monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
@@ -100,5 +101,5 @@ def test_dtype_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(precision, "native_bfloat16", lambda: False)
     assert precision.resolve_dtype("auto", "cpu") == "float32"
     assert precision.resolve_dtype("bfloat16", "cpu") == "bfloat16"  # asked for: emulated, but honoured
-    with pytest.raises(ValueError, match="needs a GPU"):
+    with pytest.raises(ModelUnavailable, match="needs a GPU"):
         precision.resolve_dtype("float16", "cpu")
