@@ -1,4 +1,6 @@
 -- What a search reads before its statement, in one round trip on its connection: the synonyms of its
--- terms (NULL terms, as in the vector modes: none) and the curation in force for its query (NULLs: none).
-SELECT search.synonym_groups(%(terms)s::text[]) AS synonyms, c.pinned, c.hidden
+-- terms (NULL terms, as in the vector modes: none), the curation in force for its query (NULLs: none)
+-- and the answer version (an answer is kept only under the version its connection saw).
+SELECT search.synonym_groups(%(terms)s::text[]) AS synonyms, c.pinned, c.hidden,
+       search.answers_version() AS version
 FROM (SELECT 1) AS one LEFT JOIN search.curation(%(q)s) AS c ON true

@@ -156,7 +156,7 @@ class SearchService:
             result.fusion = self._fusion(req, params)
             ran = self._run(req.mode, params, None, counts)
         timings["database"] = _ms(t0)
-        rows, result.complete, result.synonyms, facet_rows = ran
+        rows, result.complete, result.synonyms, facet_rows, seen = ran
         if counts is not None:
             result.total, facets, result.counts_capped = read_rows(facet_rows)
             result.facets = {f: [FacetCount.model_construct(**v) for v in vs] for f, vs in facets.items()}
@@ -166,7 +166,9 @@ class SearchService:
         result.hits = [self._hit(row, marked, from_passage) for row in rows]
         timings["highlight"] = _ms(t0)
         timings["total"] = _ms(started)
-        if key is not None and result.complete and not result.degraded:
+        # kept only if the search's own connection saw the version looked up (a replica behind another
+        # could otherwise file an older answer under a newer version)
+        if key is not None and seen == version and result.complete and not result.degraded:
             self.answers.put(key, version, result.model_copy())
         return result
 
@@ -179,11 +181,12 @@ class SearchService:
 
     def _run(
         self, mode: Mode, params: dict[str, Any], model_name: str | None, counts: FacetPlan | None = None
-    ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]], list[dict[str, Any]]]:
+    ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]], list[dict[str, Any]], str]:
         """The search statement, whether the vector legs saw every match, the synonyms the keyword leg
-        searched, and, with `counts`, the total and facet rows (search.facets). The synonyms and the
-        curation in force are read first in one round trip on the same connection, so a rule or a
-        curation applies from the next search on."""
+        searched, with `counts` the total and facet rows (search.facets), and the answer version this
+        connection saw before the statement. The synonyms, the curation in force and the version are
+        read first in one round trip on the same connection, so a rule or a curation applies from the
+        next search on."""
         with self.checked_cursor(model_name) as cur, self._beside(counts) as spare:
             keyword_leg = mode in (Mode.keyword, Mode.hybrid) and params["terms"]
             context = cur.execute(
@@ -219,7 +222,7 @@ class SearchService:
                 facet_rows = cur.execute(query("search_facets"), facet_params).fetchall()
             else:
                 facet_rows = []
-            return rows, complete, groups, facet_rows
+            return rows, complete, groups, facet_rows, str(context["version"])
 
     @contextmanager
     def _beside(self, counts: FacetPlan | None) -> Iterator[psycopg.Connection[Any] | None]:

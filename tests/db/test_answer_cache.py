@@ -150,3 +150,16 @@ def test_api_answers_given_again_carry_their_own_search_id(
         two = c.get("/search", params={"q": "mountain bike", "mode": "keyword"}).json()
     assert not one["cached"] and two["cached"] and one["search_id"] != two["search_id"]
     assert one["hits"] == two["hits"]
+
+
+def test_kept_only_under_the_version_the_search_itself_saw(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version is looked up before the model runs, on any read connection; the answer is filed only
+    if the search's own connection saw that version too (a replica behind the other would otherwise
+    file an older answer under a newer version)."""
+    monkeypatch.setattr(service, "_answers_version", lambda: "999999")
+    assert not ask(service).cached and not ask(service).cached and len(service.answers) == 0
+    monkeypatch.undo()
+    ask(service)
+    assert ask(service).cached and len(service.answers) == 1
