@@ -50,6 +50,11 @@ def format_stats(stats: dict[str, Any]) -> str:
         f"last ingest      {stats['last_ingest'] or 'never'}",
         f"query log        {stats['logged_searches']:,} searches",
         f"schema revision  {stats['revision']}",
+        *(
+            [f"indexes missing  {', '.join(stats['deferred_indexes'])} (a bulk load's: built when it ends)"]
+            if stats.get("deferred_indexes")
+            else []
+        ),
         f"database size    {_size(stats['database_bytes'])}",
         "",
         f"{'relation':<44} {'kind':<12} {'size':>10}",

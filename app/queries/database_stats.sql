@@ -7,4 +7,5 @@ SELECT (SELECT count(*) FROM public.documents) AS documents,
        (SELECT max(updated_at) FROM public.documents) AS last_ingest,
        (SELECT count(*) FROM search.query_log) AS logged_searches,
        (SELECT version_num FROM public.alembic_version) AS revision,
+       (SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM search.deferred_indexes) AS deferred_indexes,
        pg_database_size(current_database()) AS database_bytes

@@ -86,12 +86,19 @@ def test_bulk_into_an_empty_database_ends_as_a_row_by_row_load(
 
 
 def test_an_interrupted_load_is_finished_by_the_next_start(
-    db_url: str, settings: Settings, pool: ConnectionPool
+    db_url: str,
+    settings: Settings,
+    pool: ConnectionPool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     before = indexes(db_url)
     with pool.connection() as conn:
         deferred = [r[0] for r in conn.execute("SELECT search.defer_indexes()").fetchall()]
     assert "documents_tsv_gin" in deferred and len(indexes(db_url)) == len(before) - len(deferred)
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    assert cli.main(["stats"]) == 0
+    assert "indexes missing  documents_metadata_gin" in capsys.readouterr().out  # an admin sees it
     with psycopg.connect(db_url, autocommit=True) as other:  # a load still running: left alone
         other.execute("SELECT pg_advisory_lock(%s)", (BULK_LOCK,))
         assert restore_interrupted(pool) == []
@@ -101,6 +108,8 @@ def test_an_interrupted_load_is_finished_by_the_next_start(
     assert indexes(db_url) == before
     with pool.connection() as conn:
         assert conn.execute("SELECT count(*) FROM search.deferred_indexes").fetchone() == (0,)
+    assert cli.main(["stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["deferred_indexes"] == []
 
 
 def test_indexes_are_built_even_when_the_load_fails(db_url: str, settings: Settings) -> None:
