@@ -143,10 +143,15 @@ def _http(
         **_service_model(options, settings, model),
     }
     out: dict[str, Any] = {}
+    levels = options.http_concurrency if options.http_requests > 0 else []
+    # a site's searches: the queries repeating as a Zipf distribution, without and with kept answers
+    zipf = [queries[i] for i in engine.zipf_replay(len(queries), options.http_requests)]
     with load.running_service(url, env) as base:
-        for c in options.http_concurrency if options.http_requests > 0 else []:
+        for c in levels:
             out[f"keyword_c{c}"] = load.http_load(base, queries, "keyword", options.http_requests, c)
-            out[f"keyword_c{c}"]["workers"] = options.http_workers
+            out[f"keyword_zipf_c{c}"] = load.http_load(base, zipf, "keyword", len(zipf), c)
+            for name in (f"keyword_c{c}", f"keyword_zipf_c{c}"):
+                out[name]["workers"] = options.http_workers
         if options.mixed_requests > 0:
             load.wait_for_model(base)
             plan = load.mixed_calls(
@@ -157,6 +162,13 @@ def _http(
             mixed["after"] = engine.written_as_planned(pool, plan.final, load.MIXED_ID_PREFIX)
             mixed["after"]["removed"] = engine.remove_documents(pool, plan.final)
             out["mixed"] = mixed
+    if levels:
+        with load.running_service(
+            url, {**env, "ANSWER_CACHE_SIZE": str(max(settings.answer_cache_size, 1))}
+        ) as base:
+            for c in levels:
+                out[f"keyword_zipf_kept_c{c}"] = load.http_load(base, zipf, "keyword", len(zipf), c)
+                out[f"keyword_zipf_kept_c{c}"]["workers"] = options.http_workers
     return out
 
 

@@ -72,6 +72,11 @@ def test_bench_cli_reports_every_section(
     assert all(0 <= r["recall@10"] <= 1 for v in variants for r in v["by_ef"])
     http = report["http"]["keyword_c4"]
     assert http["requests"] == 40 and http["errors"] == 0 and http["rps"] > 0
+    for name in (
+        "keyword_zipf_c4",
+        "keyword_zipf_kept_c4",
+    ):  # a site's repeats, without and with kept answers
+        assert report["http"][name]["requests"] == 40 and report["http"][name]["errors"] == 0
     # searches of every mode and upserts from this process against the service, at once
     mixed = report["http"]["mixed"]
     assert mixed["requests"] == 60 and mixed["errors"] == 0, mixed["error_kinds"]
