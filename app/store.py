@@ -13,7 +13,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import psycopg
 from pgvector import HalfVector, SparseVector
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from app.config import Settings
@@ -162,12 +162,17 @@ def write_documents(
 
 
 def write_postings(cur: psycopg.Cursor[Any], docs: list[tuple[int, AnalyzedDocument]]) -> None:
-    """COPY the documents' exact term frequencies (their old postings deleted before)."""
+    """COPY the stored documents' exact term frequencies (their old postings deleted before), each
+    with its document's metadata group, so facet counts read the postings alone."""
+    ids = [doc_id for doc_id, _ in docs]
+    with cur.connection.cursor(row_factory=tuple_row) as rows:  # whatever the caller's row factory
+        groups: dict[int, int] = dict(rows.execute(query("metadata_groups"), {"doc_ids": ids}).fetchall())
     with cur.copy(query("copy_postings")) as copy:
-        copy.set_types(["text", "int8", "int4", "int4", "int4", "int4"])
+        copy.set_types(["text", "int8", "int4", "int4", "int4", "int4", "int4"])
         for doc_id, a in docs:
+            grp = groups[doc_id]
             for term, tf in a.term_freqs.items():
-                copy.write_row((term, doc_id, tf, a.doc_len, a.title_freqs.get(term, 0), a.title_len))
+                copy.write_row((term, doc_id, tf, a.doc_len, a.title_freqs.get(term, 0), a.title_len, grp))
 
 
 # Column types of the staging table, in COPY order (see app/queries/stage_documents.sql).

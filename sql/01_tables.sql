@@ -45,12 +45,23 @@ CREATE TABLE search.postings (
     dl       integer NOT NULL CHECK (dl >= 0),
     tf_title integer NOT NULL DEFAULT 0,
     tl       integer NOT NULL DEFAULT 0,
+    grp      integer NOT NULL,
     PRIMARY KEY (doc_id, term)
 );
 CREATE INDEX postings_impact ON search.postings (term, (tf + tf_title), (dl + tl), doc_id)
-    INCLUDE (tf, tf_title, dl, tl);
+    INCLUDE (tf, tf_title, dl, tl, grp);
 COMMENT ON INDEX search.postings_impact IS
     'impact order: within a term and a tf (title counted twice), BM25 falls as the document grows';
+COMMENT ON COLUMN search.postings.grp IS
+    'the document''s metadata (search.metadata_groups): facet counts read the postings index alone';
+
+-- Each distinct metadata the documents carry, numbered for the postings (search.metadata_groups_of).
+CREATE TABLE search.metadata_groups (
+    id       integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key      uuid NOT NULL UNIQUE,
+    metadata jsonb NOT NULL
+);
+COMMENT ON COLUMN search.metadata_groups.key IS 'md5 of the metadata''s text';
 
 CREATE TABLE search.term_stats (
     term text PRIMARY KEY,

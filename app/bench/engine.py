@@ -186,6 +186,44 @@ def time_queries(
     }
 
 
+def time_with_and_without(
+    service: SearchService,
+    queries: Sequence[BenchQuery],
+    vectors: np.ndarray,
+    mode: Mode,
+    progress: Progress,
+    **options: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per-query latency with `options` (facets) and of the search alone, each query run both ways in
+    turn (which goes first alternating), so the ratio compares the same moments of a machine whose
+    speed drifts; a short warm-up of both first."""
+    for q, v in zip(queries[:20], vectors[:20], strict=False):
+        service.search(SearchRequest(q.text, mode, limit=10, **options), embedding=v)
+        service.search(SearchRequest(q.text, mode, limit=10), embedding=v)
+    ms: dict[bool, dict[str, list[float]]] = {True: {}, False: {}}
+    db_ms: dict[bool, list[float]] = {True: [], False: []}
+    hits = 0
+    for i, (q, v) in enumerate(progress(list(zip(queries, vectors, strict=True)), mode.value, None)):
+        for with_options in (i % 2 == 0, i % 2 == 1):
+            t0 = time.perf_counter()
+            res = service.search(
+                SearchRequest(q.text, mode, limit=10, **(options if with_options else {})), embedding=v
+            )
+            ms[with_options].setdefault(q.kind, []).append((time.perf_counter() - t0) * 1000)
+            db_ms[with_options].append(res.timings_ms.get("database", 0.0))
+            hits += len(res.hits) if with_options else 0
+
+    def summary(with_options: bool) -> dict[str, Any]:
+        by_kind = ms[with_options]
+        return {
+            "latency_ms": latency_summary([x for kind in by_kind.values() for x in kind]),
+            "database_ms": latency_summary(db_ms[with_options]),
+            "by_kind_p50_ms": {k: latency_summary(v)["p50"] for k, v in sorted(by_kind.items())},
+        }
+
+    return {**summary(True), "mean_hits": round(hits / max(len(queries), 1), 2)}, summary(False)
+
+
 def zipf_replay(count: int, requests: int, s: float = 1.0, seed: int = 11) -> list[int]:
     """Indices into a query set of `count` as a site's searches repeat them: query i drawn with
     probability proportional to 1 / (i + 1)^s."""

@@ -101,7 +101,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     if not result.hits:
         print("no hits")
     if result.total is not None:
-        print(f"total: {'at least ' if result.counts_capped else ''}{result.total}")
+        print(f"total: {'about ' if result.counts_capped else ''}{result.total}")
     for field, counts in result.facets.items():
         values = (f"{json.dumps(c.value, ensure_ascii=False)} {c.count}" for c in counts)
         print(f"{field}: {', '.join(values)}")

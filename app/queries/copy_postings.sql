@@ -1,1 +1,1 @@
-COPY search.postings (term, doc_id, tf, dl, tf_title, tl) FROM STDIN (FORMAT BINARY)
+COPY search.postings (term, doc_id, tf, dl, tf_title, tl, grp) FROM STDIN (FORMAT BINARY)

@@ -7,4 +7,5 @@ FROM search.facets(
     query_embedding => %(facet_embedding)s::vector, semantic_window => %(rank_window)s,
     semantic_floor => %(facet_semantic_floor)s, max_docs => %(facet_max_docs)s,
     ef_search => %(ef_search)s, exact_below => %(exact_below)s,
-    pinned => %(facet_pinned)s::text[], hidden => %(facet_hidden)s::text[])
+    pinned => %(facet_pinned)s::text[], hidden => %(facet_hidden)s::text[],
+    sample_docs => %(facet_sample_docs)s)

@@ -321,8 +321,8 @@ class SearchResult(BaseModel):
     )
     counts_capped: bool = Field(
         default=False,
-        description="True when FACET_MAX_DOCS documents matching the query's words were read: total and "
-        "counts are over those (the total is a lower bound).",
+        description="True when the query matches too many documents to count them all (FACET_MAX_DOCS): "
+        "total and counts are estimates from a uniform sample of FACET_SAMPLE_DOCS of them.",
     )
     fusion: dict[str, Any] = Field(default={}, description="The parameters that produced the scores.")
     search_id: str | None = Field(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,9 @@ from app.search.syntax import parse, plain, text_condition
 from app.search.terms import bounded_terms
 from app.text import analyzer, query_terms
 from app.text.pinyin import pinyin_query
+
+# search.facets' rows, or the counting of them on a spare connection
+FacetRows = list[dict[str, Any]] | Future[list[dict[str, Any]]]
 
 
 class SearchService:
@@ -142,29 +145,33 @@ class SearchService:
 
         params = statement_parameters(req, self.settings, terms, embedding, sparse_query, filters, snippets)
         result.fusion = self._fusion(req, params)
-        t0 = time.perf_counter()
-        try:
-            ran = self._run(req.mode, params, model_name, counts)
-        except ModelSwitched as exc:
-            # A reembed swapped the vectors under this process: load the new model; hybrid answers from
-            # the keyword leg meanwhile, the vector modes say why they cannot.
-            if req.mode is not Mode.hybrid or not terms:
-                raise ModelUnavailable(str(exc)) from exc
-            result.degraded = True
-            result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
-            params = statement_parameters(req, self.settings, terms, None, None, filters, snippets)
-            result.fusion = self._fusion(req, params)
-            ran = self._run(req.mode, params, None, counts)
-        timings["database"] = _ms(t0)
-        rows, result.complete, result.synonyms, facet_rows, seen = ran
-        if counts is not None:
-            result.total, facets, result.counts_capped = read_rows(facet_rows)
-            result.facets = {f: [FacetCount.model_construct(**v) for v in vs] for f, vs in facets.items()}
-        t0 = time.perf_counter()
-        from_passage = req.mode is Mode.semantic
-        marked = terms + [form for forms in result.synonyms.values() for form in forms]
-        result.hits = [self._hit(row, marked, from_passage) for row in rows]
-        timings["highlight"] = _ms(t0)
+        with ExitStack() as beside:  # the facet counts' spare connection, until they are read
+            t0 = time.perf_counter()
+            try:
+                ran = self._run(req.mode, params, model_name, counts, beside)
+            except ModelSwitched as exc:
+                # A reembed swapped the vectors under this process: load the new model; hybrid answers
+                # from the keyword leg meanwhile, the vector modes say why they cannot.
+                if req.mode is not Mode.hybrid or not terms:
+                    raise ModelUnavailable(str(exc)) from exc
+                result.degraded = True
+                result.degraded_reason = f"model legs unavailable, keyword results only: {exc}"
+                params = statement_parameters(req, self.settings, terms, None, None, filters, snippets)
+                result.fusion = self._fusion(req, params)
+                ran = self._run(req.mode, params, None, counts, beside)
+            timings["database"] = _ms(t0)
+            rows, result.complete, result.synonyms, counting, seen = ran
+            t0 = time.perf_counter()
+            from_passage = req.mode is Mode.semantic
+            marked = terms + [form for forms in result.synonyms.values() for form in forms]
+            result.hits = [self._hit(row, marked, from_passage) for row in rows]
+            timings["highlight"] = _ms(t0)
+            if counts is not None:  # counted on the spare connection while the hits were highlighted
+                t0 = time.perf_counter()
+                facet_rows = counting.result() if isinstance(counting, Future) else counting
+                result.total, facets, result.counts_capped = read_rows(facet_rows)
+                result.facets = {f: [FacetCount.model_construct(**v) for v in vs] for f, vs in facets.items()}
+                timings["facets_wait"] = _ms(t0)
         timings["total"] = _ms(started)
         # kept only if the search's own connection saw the version looked up (a replica behind another
         # could otherwise file an older answer under a newer version)
@@ -180,14 +187,21 @@ class SearchService:
         return str(row[0]) if row else ""
 
     def _run(
-        self, mode: Mode, params: dict[str, Any], model_name: str | None, counts: FacetPlan | None = None
-    ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]], list[dict[str, Any]], str]:
+        self,
+        mode: Mode,
+        params: dict[str, Any],
+        model_name: str | None,
+        counts: FacetPlan | None = None,
+        beside: ExitStack | None = None,
+    ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]], FacetRows, str]:
         """The search statement, whether the vector legs saw every match, the synonyms the keyword leg
-        searched, with `counts` the total and facet rows (search.facets), and the answer version this
-        connection saw before the statement. The synonyms, the curation in force and the version are
-        read first in one round trip on the same connection, so a rule or a curation applies from the
-        next search on."""
-        with self.checked_cursor(model_name) as cur, self._beside(counts) as spare:
+        searched, with `counts` the total and facet rows (search.facets: still being counted on a spare
+        connection `beside` keeps open, taken after the search's own, or counted after the search on its
+        connection when none is free), and the answer version this connection saw before the statement.
+        The synonyms, the curation in force and the version are read first in one round trip on the same
+        connection, so a rule or a curation applies from the next search on."""
+        with self.checked_cursor(model_name) as cur:
+            spare = beside.enter_context(self._beside(counts)) if beside is not None else None
             keyword_leg = mode in (Mode.keyword, Mode.hybrid) and params["terms"]
             context = cur.execute(
                 query("search_context"), {"terms": params["terms"] if keyword_leg else None, "q": params["q"]}
@@ -204,24 +218,25 @@ class SearchService:
                     mode, params, counts, groups, self.settings, context["pinned"], context["hidden"]
                 )
             )
-            counting = None
+            facet_rows: FacetRows = []
             if facet_params is not None and spare is not None:  # counted while the search runs
-                counting = self._counter.submit(facet_rows_on, spare, facet_params)
-            if context["pinned"] is None and context["hidden"] is None:
-                rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
-            else:
-                extra = len(context["pinned"] or []) + len(context["hidden"] or [])
-                rows = curated(cur, mode, params, extra)
-            complete = True
-            if mode is not Mode.keyword:
-                done = cur.execute(query("search_complete")).fetchone()
-                complete = bool(done and next(iter(done.values())))
-            if counting is not None:
-                facet_rows = counting.result()
-            elif facet_params is not None:
+                facet_rows = self._counter.submit(facet_rows_on, spare, facet_params)
+            try:
+                if context["pinned"] is None and context["hidden"] is None:
+                    rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
+                else:
+                    extra = len(context["pinned"] or []) + len(context["hidden"] or [])
+                    rows = curated(cur, mode, params, extra)
+                complete = True
+                if mode is not Mode.keyword:
+                    done = cur.execute(query("search_complete")).fetchone()
+                    complete = bool(done and next(iter(done.values())))
+            except BaseException:
+                if isinstance(facet_rows, Future):  # the spare connection is free again before a retry
+                    wait([facet_rows])
+                raise
+            if facet_params is not None and spare is None:
                 facet_rows = cur.execute(query("search_facets"), facet_params).fetchall()
-            else:
-                facet_rows = []
             return rows, complete, groups, facet_rows, str(context["version"])
 
     @contextmanager
@@ -349,6 +364,7 @@ def facet_parameters(
         "facet_ranges": Jsonb(counts.ranges) if counts.ranges else None,
         "facet_semantic_floor": settings.facet_semantic_floor,
         "facet_max_docs": settings.facet_max_docs,
+        "facet_sample_docs": settings.facet_sample_docs,
         "facet_pinned": pinned,
         "facet_hidden": hidden,
     }

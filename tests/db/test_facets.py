@@ -146,23 +146,77 @@ def test_facet_size_and_arrays(pool: ConnectionPool, tiny_m3: Embedder, settings
 
 
 def test_semantic_part_and_capping(pool: ConnectionPool, tiny_m3: Embedder, settings: Settings) -> None:
-    docs = [Document(f"c{i}", "", f"common words here {i}", metadata={"n": i % 3}) for i in range(150)]
+    docs = [
+        Document(f"c{i}", "", f"common words here {i}", metadata={"n": i % 3, "tenth": i % 10 == 0})
+        for i in range(150)
+    ]
     upsert_documents(pool, tiny_m3, docs)
-    open_floor = settings.model_copy(update={"facet_semantic_floor": -1.0, "facet_max_docs": 100})
+    open_floor = settings.model_copy(update={"facet_semantic_floor": -1.0, "facet_max_docs": 300})
     service = SearchService(pool, ModelHolder.ready(tiny_m3), open_floor)
     sem = service.search(SearchRequest("common words", Mode.semantic, facets="n"))
     assert sem.total == open_floor.rank_window and not sem.counts_capped  # the leg's window, above the floor
-    kw = service.search(SearchRequest("common words", Mode.keyword, facets="n"))
-    assert kw.counts_capped and kw.total == 100 and sum(c.count for c in kw.facets["n"]) == 100
-    at_cap = settings.model_copy(update={"facet_max_docs": 150})  # all 150 read: marked, conservatively
-    exact = SearchService(pool, ModelHolder.ready(tiny_m3), at_cap).search(
-        SearchRequest("common words", Mode.keyword, facets="n")
-    )
-    assert exact.counts_capped and exact.total == 150 and [c.count for c in exact.facets["n"]] == [50] * 3
+    exact = service.search(SearchRequest("common words", Mode.keyword, facets="n"))  # 2 x 150 postings
+    assert not exact.counts_capped and exact.total == 150 and [c.count for c in exact.facets["n"]] == [50] * 3
+    capped = settings.model_copy(update={"facet_max_docs": 299, "facet_sample_docs": 100})
+    kw = SearchService(pool, ModelHolder.ready(tiny_m3), capped)
+    est = kw.search(SearchRequest("common words", Mode.keyword, facets="n"))  # a sample of about 100, scaled
+    assert est.counts_capped and 120 <= (est.total or 0) <= 180
+    assert abs(sum(c.count for c in est.facets["n"]) - (est.total or 0)) <= 3  # each rounded
+    assert all(30 <= c.count <= 70 for c in est.facets["n"])
+    # a phrase: documents are read, exactly up to FACET_MAX_DOCS of them, beyond from a sample
+    phrase = SearchRequest('"common words"', Mode.keyword, facets="n")
+    assert kw.search(phrase).total == 150 and not kw.search(phrase).counts_capped
+    fewer = settings.model_copy(update={"facet_max_docs": 100, "facet_sample_docs": 100})
+    sampled = SearchService(pool, ModelHolder.ready(tiny_m3), fewer).search(phrase)
+    assert sampled.counts_capped and 120 <= (sampled.total or 0) <= 180
+    # a condition leaving few: the sample shows it, and those few are read whole
+    few = kw.search(SearchRequest("common words", Mode.keyword, facets="n", filters={"tenth": True}))
+    assert not few.counts_capped and few.total == 15 and sum(c.count for c in few.facets["n"]) == 15
     closed = SearchService(
         pool, ModelHolder.ready(tiny_m3), settings.model_copy(update={"facet_semantic_floor": 1.0})
     )
     assert closed.search(SearchRequest("zzz", Mode.semantic, total=True)).total == 0
+
+
+def test_capped_counts_are_a_uniform_sample(
+    pool: ConnectionPool, tiny_m3: Embedder, settings: Settings
+) -> None:
+    """Documents loaded source by source (as ../shared/data/zh_scale is): a capped count that read the
+    first matches would see one source only; the sample sees both, in proportion."""
+    docs = [
+        Document(f"s{i}", "", f"shared words {i}", metadata={"src": "a" if i < 300 else "b"})
+        for i in range(600)
+    ]
+    upsert_documents(pool, tiny_m3, docs)
+    capped = settings.model_copy(update={"facet_max_docs": 200, "facet_sample_docs": 200})
+    res = SearchService(pool, ModelHolder.ready(tiny_m3), capped).search(
+        SearchRequest("shared", Mode.keyword, facets="src")
+    )
+    counts = {c.value: c.count for c in res.facets["src"]}
+    assert res.counts_capped and 450 <= (res.total or 0) <= 750
+    assert counts.keys() == {"a", "b"} and all(200 <= n <= 400 for n in counts.values()), counts
+
+
+def test_counts_follow_an_analysts_metadata_update(service: SearchService) -> None:
+    """Postings carry their document's metadata group: an UPDATE of the metadata by SQL moves them."""
+    with service.pool.connection() as conn:
+        moved = conn.execute(
+            "UPDATE documents SET metadata = jsonb_set(metadata, '{brand}', '\"Renamed\"') "
+            "WHERE metadata->>'brand' = 'Velorim'"
+        ).rowcount
+    assert moved > 0
+    rng = random.Random(5)
+    seen: Counter[str] = Counter()
+    for _ in range(8):
+        filters = random_filters(rng)
+        res = service.search(SearchRequest("bike", Mode.keyword, limit=3, facets="brand", filters=filters))
+        docs = matched(service, "bike")
+        others = {k: v for k, v in filters.items() if k != "brand"}
+        want = Counter(m["brand"] for m in docs.values() if holds(m, others) and "brand" in m)
+        got = {c.value: c.count for c in res.facets.get("brand", [])}
+        assert got == dict(want.most_common(10)), filters
+        seen.update(got)
+    assert seen["Renamed"] > 0 and "Velorim" not in seen
 
 
 @pytest.mark.parametrize(

@@ -265,7 +265,7 @@ function render(body, elapsedMs) {
   renderChips({ ...body, hits });
   const server = body.timings_ms && body.timings_ms.total;
   const took = `${Math.round(elapsedMs)} ms` + (server !== undefined ? ` (server ${server.toFixed(1)} ms)` : "");
-  const of = typeof body.total === "number" ? ` of ${body.counts_capped ? "at least " : ""}${body.total}` : "";
+  const of = typeof body.total === "number" ? ` of ${body.counts_capped ? "about " : ""}${body.total}` : "";
   $("status").textContent = hits.length
     ? `Results ${first}–${first + hits.length - 1}${of} · ${took}`
     : `No results · ${took}`;
