@@ -135,3 +135,32 @@ def test_each_downgrade_gives_that_revision_and_upgrade_gives_head(
         with psycopg.connect(psycopg_url(db_url)) as conn:
             problems = differences(head, snapshot(conn))
         assert not problems, f"down to {revision} and up again:\n" + "\n".join(problems)
+
+
+def test_0019_groups_stored_postings_and_a_deferred_impact_index(
+    db_url: str, pool: ConnectionPool, tiny_m3: Embedder
+) -> None:
+    """Postings stored before 0019 get their documents' metadata groups; an impact index a bulk load
+    left deferred is built with the group column when the load is finished."""
+    with pool.connection() as conn:
+        store.register_model(conn, tiny_m3)
+        head_def = index_def(conn, "postings_impact")
+    docs = [Document(str(i), "", f"正文 {i}", metadata={"k": i % 2}) for i in range(6)]
+    upsert_documents(pool, tiny_m3, docs)
+    pool.close()
+    downgrade(db_url, "0018")
+    with psycopg.connect(psycopg_url(db_url), autocommit=True) as conn:
+        assert "grp" not in (index_def(conn, "postings_impact") or "")
+        conn.execute("SELECT search.defer_indexes()").fetchall()  # a bulk load interrupted
+    upgrade(db_url)
+    with psycopg.connect(psycopg_url(db_url), autocommit=True) as conn:
+        groups = conn.execute(
+            "SELECT d.metadata, count(DISTINCT p.grp), count(*) FROM search.postings AS p "
+            "JOIN documents AS d ON d.id = p.doc_id JOIN search.metadata_groups AS g ON g.id = p.grp "
+            "WHERE g.metadata = d.metadata GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        total = conn.execute("SELECT count(*) FROM search.postings").fetchone()
+        assert [g[1] for g in groups] == [1, 1] and sum(g[2] for g in groups) == (total or [0])[0] > 0
+        assert index_def(conn, "postings_impact") is None
+        conn.execute("SELECT search.restore_indexes()").fetchall()
+        assert index_def(conn, "postings_impact") == head_def
