@@ -147,9 +147,9 @@ def write_documents(
                         a.pinyin.length,
                     )
                 )
+        cur.execute(query("delete_staged_postings"))
         ids = dict(cur.execute(query("upsert_staged_documents")).fetchall())
         doc_ids = [int(ids[a.doc.external_id]) for a in docs]
-        cur.execute(query("delete_postings"), {"doc_ids": doc_ids})
         cur.execute(query("delete_passages"), {"doc_ids": doc_ids})
         if passages is not None:
             with cur.copy(query("copy_passages")) as copy:
