@@ -177,12 +177,15 @@ def time_queries(
         by_kind.setdefault(q.kind, []).append((time.perf_counter() - t0) * 1000)
         db_ms.append(res.timings_ms.get("database", 0.0))
         hits += len(res.hits)
-    every = [ms for kind in by_kind.values() for ms in kind]
+    return {**timing_summary(by_kind, db_ms), "mean_hits": round(hits / max(len(queries), 1), 2)}
+
+
+def timing_summary(by_kind: dict[str, list[float]], db_ms: list[float]) -> dict[str, Any]:
+    """Latency overall and per query kind, and the database's share, of one timed set."""
     return {
-        "latency_ms": latency_summary(every),
+        "latency_ms": latency_summary([ms for kind in by_kind.values() for ms in kind]),
         "database_ms": latency_summary(db_ms),
         "by_kind_p50_ms": {k: latency_summary(v)["p50"] for k, v in sorted(by_kind.items())},
-        "mean_hits": round(hits / max(len(queries), 1), 2),
     }
 
 
@@ -212,16 +215,8 @@ def time_with_and_without(
             ms[with_options].setdefault(q.kind, []).append((time.perf_counter() - t0) * 1000)
             db_ms[with_options].append(res.timings_ms.get("database", 0.0))
             hits += len(res.hits) if with_options else 0
-
-    def summary(with_options: bool) -> dict[str, Any]:
-        by_kind = ms[with_options]
-        return {
-            "latency_ms": latency_summary([x for kind in by_kind.values() for x in kind]),
-            "database_ms": latency_summary(db_ms[with_options]),
-            "by_kind_p50_ms": {k: latency_summary(v)["p50"] for k, v in sorted(by_kind.items())},
-        }
-
-    return {**summary(True), "mean_hits": round(hits / max(len(queries), 1), 2)}, summary(False)
+    timed = {**timing_summary(ms[True], db_ms[True]), "mean_hits": round(hits / max(len(queries), 1), 2)}
+    return timed, timing_summary(ms[False], db_ms[False])
 
 
 def zipf_replay(count: int, requests: int, s: float = 1.0, seed: int = 11) -> list[int]:

@@ -35,8 +35,8 @@ def deferred_indexes(pool: ConnectionPool, say: Callable[[str], None] = log.info
     """Drop the search indexes for the length of the block, then build them (also when the block
     raises); yields a dict that receives the indexes deferred and the seconds their build took."""
     out: dict[str, Any] = {"deferred": [], "build_s": None}
-    with psycopg.connect(_conninfo(pool), autocommit=True) as conn:
-        if not _try_lock(conn):
+    with _bulk_lock(pool) as conn:
+        if conn is None:
             raise BulkLoadRunning("another bulk load is running; try again when it has finished")
         try:
             out["deferred"] = [r[0] for r in conn.execute("SELECT search.defer_indexes()").fetchall()]
@@ -45,7 +45,6 @@ def deferred_indexes(pool: ConnectionPool, say: Callable[[str], None] = log.info
             t0 = time.perf_counter()
             build(conn, say)
             out["build_s"] = round(time.perf_counter() - t0, 2)
-            conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
 
 
 def build(conn: psycopg.Connection[Any], say: Callable[[str], None] = log.info) -> list[str]:
@@ -71,20 +70,25 @@ def restore_interrupted(pool: ConnectionPool) -> list[str]:
     with pool.connection() as conn:
         if conn.execute("SELECT EXISTS (SELECT 1 FROM search.deferred_indexes)").fetchone() != (True,):
             return []
-    with psycopg.connect(_conninfo(pool), autocommit=True) as conn:
-        if not _try_lock(conn):
-            return []
-        try:
-            built = build(conn)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+    with _bulk_lock(pool) as conn:
+        built = build(conn) if conn is not None else []
     if built:
         log.warning("built the indexes an interrupted bulk load had deferred: %s", ", ".join(built))
     return built
 
 
-def _try_lock(conn: psycopg.Connection[Any]) -> bool:
-    return conn.execute("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,)).fetchone() == (True,)
+@contextmanager
+def _bulk_lock(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any] | None]:
+    """A connection of its own (autocommit) holding the bulk-load lock for the block, or None when
+    another bulk load holds it."""
+    with psycopg.connect(_conninfo(pool), autocommit=True) as conn:
+        if conn.execute("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,)).fetchone() != (True,):
+            yield None
+            return
+        try:
+            yield conn
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
 
 
 def _conninfo(pool: ConnectionPool) -> str:

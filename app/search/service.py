@@ -191,8 +191,8 @@ class SearchService:
         mode: Mode,
         params: dict[str, Any],
         model_name: str | None,
-        counts: FacetPlan | None = None,
-        beside: ExitStack | None = None,
+        counts: FacetPlan | None,
+        beside: ExitStack,
     ) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]], FacetRows, str]:
         """The search statement, whether the vector legs saw every match, the synonyms the keyword leg
         searched, with `counts` the total and facet rows (search.facets: still being counted on a spare
@@ -201,7 +201,7 @@ class SearchService:
         The synonyms, the curation in force and the version are read first in one round trip on the same
         connection, so a rule or a curation applies from the next search on."""
         with self.checked_cursor(model_name) as cur:
-            spare = beside.enter_context(self._beside(counts)) if beside is not None else None
+            spare = beside.enter_context(self._beside(counts))
             keyword_leg = mode in (Mode.keyword, Mode.hybrid) and params["terms"]
             context = cur.execute(
                 query("search_context"), {"terms": params["terms"] if keyword_leg else None, "q": params["q"]}

@@ -181,7 +181,7 @@ def test_semantic_part_and_capping(pool: ConnectionPool, tiny_m3: Embedder, sett
 def test_capped_counts_are_a_uniform_sample(
     pool: ConnectionPool, tiny_m3: Embedder, settings: Settings
 ) -> None:
-    """Documents loaded source by source (as ../shared/data/zh_scale is): a capped count that read the
+    """Documents loaded source by source (as the bench's corpus is): a capped count that read the
     first matches would see one source only; the sample sees both, in proportion."""
     docs = [
         Document(f"s{i}", "", f"shared words {i}", metadata={"src": "a" if i < 300 else "b"})
