@@ -11,30 +11,6 @@ CREATE TABLE search.metadata_groups (
 COMMENT ON COLUMN search.metadata_groups.key IS 'md5 of the metadata''s text';
 
 ALTER TABLE search.postings ADD COLUMN grp integer;
-INSERT INTO search.metadata_groups (key, metadata)
-SELECT DISTINCT ON (1) md5(d.metadata::text)::uuid, d.metadata FROM public.documents AS d;
-UPDATE search.postings AS p SET grp = g.id
-FROM public.documents AS d JOIN search.metadata_groups AS g ON g.key = md5(d.metadata::text)::uuid
-WHERE p.doc_id = d.id;
-DELETE FROM search.postings WHERE grp IS NULL;  -- of no document (the cascade leaves none)
-ALTER TABLE search.postings ALTER COLUMN grp SET NOT NULL;
-COMMENT ON COLUMN search.postings.grp IS
-    'the document''s metadata (search.metadata_groups): facet counts read the postings index alone';
--- the impact index carries the group too (a bulk load's deferred definition is updated instead)
-DO $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM search.deferred_indexes WHERE name = 'postings_impact') THEN
-    UPDATE search.deferred_indexes
-       SET definition = 'CREATE INDEX postings_impact ON search.postings USING btree (term, ((tf + tf_title)), ((dl + tl)), doc_id) INCLUDE (tf, tf_title, dl, tl, grp)'
-     WHERE name = 'postings_impact';
-  ELSE
-    DROP INDEX search.postings_impact;
-    CREATE INDEX postings_impact ON search.postings USING btree (term, ((tf + tf_title)), ((dl + tl)), doc_id) INCLUDE (tf, tf_title, dl, tl, grp);
-    COMMENT ON INDEX search.postings_impact IS
-    'impact order: within a term and a tf (title counted twice), BM25 falls as the document grows';
-  END IF;
-END
-$$;
 
 DROP FUNCTION search.facets(text[], text[], jsonb, jsonb, jsonb, jsonb, integer, vector, integer, double precision, integer, integer, integer, text[], text[]);
 
@@ -293,5 +269,29 @@ BEGIN
     coalesce((SELECT array_agg(x * whole::double precision / bound) FROM unnest(kw_n) AS x), '{}')
       || array_fill(1::double precision, ARRAY[coalesce(cardinality(other_meta), 0)]),
     fields, filter, field_filters, ranges, facet_size, bound < whole);
+END
+$$;
+
+-- the stored postings get their documents' groups
+UPDATE search.postings AS p SET grp = g.grp
+FROM search.metadata_groups_of((SELECT array_agg(d.id) FROM public.documents AS d)) AS g
+WHERE p.doc_id = g.doc_id;
+DELETE FROM search.postings WHERE grp IS NULL;  -- of no document (the cascade leaves none)
+ALTER TABLE search.postings ALTER COLUMN grp SET NOT NULL;
+COMMENT ON COLUMN search.postings.grp IS
+    'the document''s metadata (search.metadata_groups): facet counts read the postings index alone';
+-- the impact index carries the group too (a bulk load's deferred definition is updated instead)
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM search.deferred_indexes WHERE name = 'postings_impact') THEN
+    UPDATE search.deferred_indexes
+       SET definition = 'CREATE INDEX postings_impact ON search.postings USING btree (term, ((tf + tf_title)), ((dl + tl)), doc_id) INCLUDE (tf, tf_title, dl, tl, grp)'
+     WHERE name = 'postings_impact';
+  ELSE
+    DROP INDEX search.postings_impact;
+    CREATE INDEX postings_impact ON search.postings USING btree (term, ((tf + tf_title)), ((dl + tl)), doc_id) INCLUDE (tf, tf_title, dl, tl, grp);
+    COMMENT ON INDEX search.postings_impact IS
+    'impact order: within a term and a tf (title counted twice), BM25 falls as the document grows';
+  END IF;
 END
 $$;
