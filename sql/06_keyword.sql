@@ -171,7 +171,9 @@ $$;
 -- 4. candidates (every document read) get partial scores; then, MaxScore's way, the B terms one at a
 --    time, heaviest first, are looked up for the candidates not yet seen in them, dropping those whose
 --    partial score plus what their later terms could add stays below theta, which rises to the
---    max_rank-th best partial score (partial scores only grow);
+--    max_rank-th best partial score (partial scores only grow); a candidate whose partial score plus the
+--    most this term (below its cut) and the later ones could add stays below theta is dropped before
+--    its lookup;
 -- 5. the survivors' scores are summed again over all their postings in term order, as every path sums.
 -- theta and ub carry 1e-9 of slack: rounding never drops a document that ties.
 -- With a filter, or a title weight other than 2 (the index's tf + tf_title and dl + tl), every posting
@@ -199,6 +201,7 @@ DECLARE
   full_read integer[];
   cut_terms integer[];
   b_ub float8;
+  theta_cut float8;
   tj integer;
   bit integer;
   kept_partial float8[];
@@ -294,6 +297,7 @@ BEGIN
          END ORDER BY x.ord)
   INTO ghi FROM unnest(gt, gtf) WITH ORDINALITY AS x(ti, tfw, ord);
 
+  theta_cut := theta;  -- the cuts' theta (theta rises below)
   -- 4. Candidates: partial scores over what was read, and which B terms each was seen in (a bit each).
   PERFORM set_config('plan_cache_mode', 'force_custom_plan', true);
   SELECT array_agg(c.id), array_agg(c.partial), array_agg(c.seen) INTO kept_ids, kept_partial, kept_seen
@@ -316,7 +320,7 @@ BEGIN
     EXIT WHEN kept_ids IS NULL;
     bit := 1 << array_position(cut_terms, tj);
     -- what the later B terms could still add (below their cut, at most their ub)
-    rest := coalesce((SELECT sum(least(ub[u], greatest(theta - (b_ub - ub[u]), 0)))
+    rest := coalesce((SELECT sum(least(ub[u], greatest(theta_cut - (b_ub - ub[u]), 0)))
                       FROM unnest(cut_terms[array_position(cut_terms, tj) + 1:]) AS u), 0);
     SELECT array_agg(k.id), array_agg(k.s + coalesce(o.s, 0)), array_agg(k.seen | bit)
     INTO kept_ids, kept_partial, kept_seen
@@ -324,7 +328,10 @@ BEGIN
     LEFT JOIN LATERAL (
       SELECT search.bm25_term(weights[tj], p.tf, p.tf_title, p.dl, p.tl, k1, b, avgdl, title_weight) AS s
       FROM search.postings AS p WHERE k.seen & bit = 0 AND p.doc_id = k.id AND p.term = terms[tj]) AS o ON true
-    WHERE theta IS NULL OR k.s + coalesce(o.s, 0) + rest >= theta;
+    WHERE theta IS NULL
+       OR (k.s + rest + CASE WHEN k.seen & bit = 0 THEN least(ub[tj], greatest(theta_cut - (b_ub - ub[tj]), 0))
+                             ELSE 0 END >= theta  -- checked before the lookup
+           AND k.s + coalesce(o.s, 0) + rest >= theta);
     IF cardinality(kept_ids) >= max_rank THEN
       theta := greatest(theta, (SELECT x FROM unnest(kept_partial) AS x ORDER BY x DESC OFFSET max_rank - 1 LIMIT 1) - 1e-9);
     END IF;
