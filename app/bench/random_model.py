@@ -75,10 +75,13 @@ def model_speed(
     dtypes: Sequence[str] = ("float32",),
     batch_size: int = 16,
     max_length: int = 512,
+    onnx_cache: Path | None = None,
 ) -> dict[str, Any]:
     """What a user on CPU waits for with the model at `path`, in each number format of `dtypes` (the
     first is the one the service uses): one short query's embedding (p50/p99 over `queries`, each alone,
-    after a warm-up) and passages embedded in batches sorted by length, each padded to its longest."""
+    after a warm-up) and passages embedded in batches sorted by length, each padded to its longest.
+    With `onnx_cache`, queries through the 8-bit ONNX encoder too (EMBEDDING_QUERY_RUNTIME=onnx-int8;
+    exported into that folder on first use, the time reported)."""
     import torch
 
     from app.bench.stats import latency_summary
@@ -93,13 +96,7 @@ def model_speed(
     runs: dict[str, Any] = {}
     for dtype in dict.fromkeys(dtypes):
         model.dtype = dtype
-        for q in queries[:3]:
-            model.encode_queries([q])
-        per: list[float] = []
-        for q in queries:
-            t1 = time.perf_counter()
-            model.encode_queries([q])
-            per.append((time.perf_counter() - t1) * 1000)
+        per = _query_latencies(model, queries)
         t2 = time.perf_counter()
         model.encode(list(passages))
         passages_s = time.perf_counter() - t2
@@ -107,6 +104,22 @@ def model_speed(
             "query_latency_ms": latency_summary(per),
             "passages_s": round(passages_s, 2),
             "passages_per_s": round(len(passages) / passages_s, 2) if passages_s else None,
+        }
+    if onnx_cache is not None:
+        t3 = time.perf_counter()
+        int8 = BGEM3Embedder(
+            path.name,
+            str(path),
+            "cpu",
+            batch_size,
+            max_length,
+            query_runtime="onnx-int8",
+            onnx_cache=onnx_cache,
+        )
+        runs["onnx-int8 (queries)"] = {
+            "load_and_export_s": round(time.perf_counter() - t3, 2),
+            "query_latency_ms": latency_summary(_query_latencies(int8, queries)),
+            "passages_per_s": None,  # passages are embedded by torch
         }
     return {
         "model": str(path),
@@ -123,3 +136,15 @@ def model_speed(
         "dtype": dtypes[0],
         "by_dtype": runs,
     }
+
+
+def _query_latencies(model: Any, queries: Sequence[str]) -> list[float]:
+    """ms per query, each encoded alone, after three to warm up."""
+    for q in queries[:3]:
+        model.encode_queries([q])
+    per: list[float] = []
+    for q in queries:
+        t1 = time.perf_counter()
+        model.encode_queries([q])
+        per.append((time.perf_counter() - t1) * 1000)
+    return per

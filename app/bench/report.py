@@ -89,10 +89,8 @@ def render(report: dict[str, Any]) -> str:
         )
         for dtype, run in speed["by_dtype"].items():
             lat = run["query_latency_ms"]
-            lines.append(
-                f"  {dtype}: query p50 / p99 ms {lat['p50']} / {lat['p99']};"
-                f" passages {run['passages_per_s']}/s"
-            )
+            passages = "" if run["passages_per_s"] is None else f"; passages {run['passages_per_s']}/s"
+            lines.append(f"  {dtype}: query p50 / p99 ms {lat['p50']} / {lat['p99']}{passages}")
     kw, sem, hy = (report["search"][m]["latency_ms"] for m in ("keyword", "semantic", "hybrid"))
     lines.append(_row("keyword p50 ms", kw["p50"], "<= 10", kw["p50"] <= TARGETS["keyword_p50_ms"]))
     lines.append(_row("keyword p99 ms", kw["p99"], "<= 50", kw["p99"] <= TARGETS["keyword_p99_ms"]))

@@ -83,7 +83,12 @@ def load_embedder(settings: Settings) -> Embedder:
         return SentenceTransformerEmbedder(*args, dtype=settings.embedding_dtype)
     from app.embedding.bge_m3 import BGEM3Embedder
 
-    return BGEM3Embedder(*args, dtype=settings.embedding_dtype)
+    return BGEM3Embedder(
+        *args,
+        dtype=settings.embedding_dtype,
+        query_runtime=settings.embedding_query_runtime,
+        onnx_cache=settings.hybrid_search_home / "onnx",
+    )
 
 
 class ModelHolder:

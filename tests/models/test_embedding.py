@@ -103,3 +103,70 @@ def test_dtype_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     assert precision.resolve_dtype("bfloat16", "cpu") == "bfloat16"  # asked for: emulated, but honoured
     with pytest.raises(ModelUnavailable, match="needs a GPU"):
         precision.resolve_dtype("float16", "cpu")
+
+
+def test_int8_query_encoder_gives_bge_m3s_vectors_and_weights(
+    tiny_m3: Embedder, tiny_m3_path: Path, tmp_path: Path
+) -> None:
+    """EMBEDDING_QUERY_RUNTIME=onnx-int8: queries through the 8-bit ONNX encoder, pooled as bge-m3 pools
+    (first token; relu of the sparse head per token), close to float32 torch; exported once, reused."""
+    from app.embedding.bge_m3 import BGEM3Embedder
+
+    texts = ["北京 天气", "bike", "混合检索结合关键词与语义向量。", "  x  "]
+    int8 = load_embedder(
+        Settings(
+            embedding_model=str(tiny_m3_path),
+            embedding_dtype="float32",
+            embedding_query_runtime="onnx-int8",
+            embedding_batch_size=8,
+            embedding_max_length=128,
+            hybrid_search_home=tmp_path,
+        )
+    )
+    assert isinstance(int8, BGEM3Embedder) and int8._int8 is not None
+    exported = int8._int8.path
+    assert exported.parent.parent == tmp_path / "onnx" and exported.exists()
+    dense, lexical = tiny_m3.encode_with_sparse(texts)
+    q_dense, q_lexical = int8.encode_queries_with_sparse(texts)
+    assert (np.sum(dense * q_dense, axis=1) > 0.999).all()
+    assert np.allclose(int8.encode_queries(texts), q_dense, atol=1e-6)
+    for ours, ref in zip(q_lexical, lexical, strict=True):
+        assert ours.keys() == ref.keys()
+        assert max(abs(ours[k] - ref[k]) for k in ref) < 0.01
+    assert np.allclose(int8.encode(texts), dense, atol=1e-5)  # passages stay on torch
+    stamp = exported.stat().st_mtime_ns
+    again = BGEM3Embedder(
+        "m", str(tiny_m3_path), "cpu", 8, 128, query_runtime="onnx-int8", onnx_cache=tmp_path / "onnx"
+    )
+    assert again._int8 is not None and again._int8.path == exported and exported.stat().st_mtime_ns == stamp
+    assert [p.name for p in (tmp_path / "onnx").iterdir()] == [exported.parent.name]  # no scratch left
+
+
+def test_int8_encoder_keeps_a_real_models_rankings(
+    minilm_path: Path, minilm: Embedder, tmp_path: Path
+) -> None:
+    """The same 8-bit recipe on a real model (MiniLM, mean pooled as it is): the same nearest passage
+    for each query and scores within 0.01 of float32 (docs/performance.md has the cmrc2018 check)."""
+    from app.embedding.base import l2_normalize
+    from app.embedding.onnx_query import Int8QueryEncoder
+
+    encoder = Int8QueryEncoder(minilm_path, tmp_path, threads=2)
+    tokenizer = minilm._model.tokenizer  # type: ignore[attr-defined]
+    passages = [
+        "a bike for small children",
+        "stock market crash",
+        "how to bake bread at home",
+        "mountain bicycles with suspension",
+        "the history of the roman empire",
+        "electric scooters for commuting",
+    ]
+    queries = ["kids bicycle", "shares fell sharply", "sourdough recipe", "ancient rome", "e-scooter"]
+    batch = tokenizer(queries, padding=True, return_tensors="np")
+    hidden = encoder.hidden(batch["input_ids"], batch["attention_mask"])
+    mask = batch["attention_mask"][:, :, None].astype(np.float32)
+    int8 = l2_normalize((hidden * mask).sum(axis=1) / mask.sum(axis=1))
+    p = minilm.encode(passages)
+    full = minilm.encode_queries(queries) @ p.T
+    low = int8 @ p.T
+    assert (full.argmax(axis=1) == low.argmax(axis=1)).all()
+    assert np.abs(full - low).max() < 0.01
