@@ -137,6 +137,16 @@ BEGIN
 END
 $$;
 
+-- Whether the vector legs saw every match (search.semantic_complete and search.sparse_complete, set by
+-- the legs; unset: complete). A search reads it in its own statement, a column of each hit: a row exists
+-- only once the legs, functions run to the end before their first row, have set it. VOLATILE: read
+-- row by row, never ahead of the legs.
+CREATE OR REPLACE FUNCTION search.legs_complete()
+RETURNS boolean LANGUAGE sql VOLATILE AS $$
+  SELECT coalesce(nullif(current_setting('search.semantic_complete', true), ''), 'true') = 'true'
+     AND coalesce(nullif(current_setting('search.sparse_complete', true), ''), 'true') = 'true'
+$$;
+
 CREATE OR REPLACE FUNCTION search.semantic(
     query_embedding vector, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
     query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,

@@ -65,9 +65,8 @@ class BGEM3Embedder:
         if query_runtime == "onnx-int8":
             from app.embedding.onnx_query import Int8QueryEncoder
 
-            self._int8 = Int8QueryEncoder(
-                Path(path), onnx_cache or Path(path) / "onnx", torch.get_num_threads()
-            )
+            cache = onnx_cache or Path(".hybrid-search") / "onnx"  # HYBRID_SEARCH_HOME's default
+            self._int8 = Int8QueryEncoder(Path(path), cache, torch.get_num_threads())
             head = self._model.model.sparse_linear
             self._sparse_w = head.weight.detach().float().cpu().numpy()[0]
             self._sparse_b = float(head.bias.detach().float().cpu().numpy()[0])

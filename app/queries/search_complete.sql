@@ -1,2 +1,2 @@
-SELECT coalesce(nullif(current_setting('search.semantic_complete', true), ''), 'true') = 'true'
-   AND coalesce(nullif(current_setting('search.sparse_complete', true), ''), 'true') = 'true' AS complete
+-- Whether the vector legs saw every match, when the search's statement returned no row to carry it.
+SELECT search.legs_complete() AS complete

@@ -1,6 +1,6 @@
 -- The hits with their bodies (for snippets) in one round trip, in rank order. `sql-params` prints the
 -- search.hybrid(...) call below with this request's values.
-SELECT h.*, CASE WHEN %(with_bodies)s THEN d.body END AS body
+SELECT h.*, CASE WHEN %(with_bodies)s THEN d.body END AS body, search.legs_complete() AS complete
 FROM search.hybrid(
     %(terms)s::text[], %(embedding)s::vector, %(limit)s, %(offset)s,
     rrf_k => %(rrf_k)s, keyword_weight => %(keyword_weight)s, semantic_weight => %(semantic_weight)s,

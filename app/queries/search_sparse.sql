@@ -1,6 +1,6 @@
 -- The hits with their bodies (for snippets) in one round trip, in rank order. `sql-params` prints the
 -- search.sparse(...) call below with this request's values.
-SELECT h.*, CASE WHEN %(with_bodies)s THEN d.body END AS body
+SELECT h.*, CASE WHEN %(with_bodies)s THEN d.body END AS body, search.legs_complete() AS complete
 FROM search.sparse(
     %(sparse)s::sparsevec, %(limit)s, %(offset)s, %(terms)s::text[],
     filter => %(filters)s::jsonb, ef_search => %(ef_search)s, exact_below => %(exact_below)s,

@@ -228,9 +228,12 @@ class SearchService:
                     extra = len(context["pinned"] or []) + len(context["hidden"] or [])
                     rows = curated(cur, mode, params, extra)
                 complete = True
-                if mode is not Mode.keyword:
-                    done = cur.execute(query("search_complete")).fetchone()
-                    complete = bool(done and next(iter(done.values())))
+                if mode is not Mode.keyword:  # each hit carries the flag; without hits, one more read
+                    flags = [flag for row in rows if (flag := row.pop("complete", None)) is not None]
+                    if not flags:
+                        done = cur.execute(query("search_complete")).fetchone()
+                        flags = [bool(done and next(iter(done.values())))]
+                    complete = all(flags)
             except BaseException:
                 if isinstance(facet_rows, Future):  # the spare connection is free again before a retry
                     wait([facet_rows])

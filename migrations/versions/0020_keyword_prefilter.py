@@ -1,5 +1,6 @@
 """search.keyword_ranks drops a candidate before looking up a term when even that term's most, with
-what the later terms could add, could not lift it to theta: the same top k, fewer index probes
+what the later terms could add, could not lift it to theta: the same top k, fewer index probes;
+search.legs_complete(), the vector legs' completeness flag, which a search reads in its own statement
 (migrations/versions/sql/0020_search.sql).
 
 Revision ID: 0020

@@ -125,10 +125,26 @@ def test_index_path_with_filter_is_exact_or_says_it_is_incomplete(
         forced = conn.execute(sql, [vec, f, 0]).fetchall()
         assert forced == exact and len(exact) >= 3
         assert conn.execute(complete).fetchone() == ("true",)
+        # what a search reads in its own statement (search.legs_complete(), a column of each hit)
+        flagged = (
+            "SELECT r.doc_id, search.legs_complete() FROM search.semantic_ranks(%s, 50, %s, 100, %s) AS r"
+        )
+        assert [c for _, c in conn.execute(flagged, [vec, f, 0]).fetchall()] == [True] * len(exact)
         conn.execute("SET hnsw.max_scan_tuples = 1")
         short = conn.execute(sql, [vec, f, 0]).fetchall()
         if len(short) < len(exact):
             assert conn.execute(complete).fetchone() == ("false",)
+            rows = conn.execute(flagged, [vec, f, 0]).fetchall()
+            assert rows and not any(c for _, c in rows)
+        conn.execute("RESET hnsw.max_scan_tuples")
+        # a leg that says so only after its last row: every row of the statement still carries the end
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION pg_temp.short_leg() RETURNS SETOF integer LANGUAGE plpgsql AS $$ BEGIN"
+            " PERFORM set_config('search.semantic_complete', 'true', true); RETURN QUERY SELECT 1;"
+            " RETURN QUERY SELECT 2; PERFORM set_config('search.semantic_complete', 'false', true); END $$"
+        )
+        late = "SELECT r, search.legs_complete() FROM pg_temp.short_leg() AS r JOIN (SELECT 1 AS one) AS o ON true"
+        assert conn.execute(late).fetchall() == [(1, False), (2, False)]
 
 
 def test_date_ranges(pool: ConnectionPool, tiny_m3: Embedder, settings: Settings) -> None:

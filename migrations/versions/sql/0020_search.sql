@@ -1,5 +1,6 @@
 -- hybrid-search 0020 (frozen copy): search.keyword_ranks drops a candidate before looking up a term
--- when even that term's most could not lift it to theta.
+-- when even that term's most could not lift it to theta; search.legs_complete(), which a search
+-- reads in its own statement (one round trip fewer for the vector modes).
 
 -- The same BM25 top max_rank as search.keyword_ranks_scan (scores, order and ties), reading less:
 -- 1. per query term, its weight (qtf * idf) and ub, the most it adds to any document (from the shortest
@@ -194,4 +195,14 @@ BEGIN
     SELECT e.id, (row_number() OVER (ORDER BY e.s DESC, e.id))::integer, e.s
     FROM exact AS e ORDER BY e.s DESC, e.id LIMIT max_rank;
 END
+$$;
+
+-- Whether the vector legs saw every match (search.semantic_complete and search.sparse_complete, set by
+-- the legs; unset: complete). A search reads it in its own statement, a column of each hit: a row exists
+-- only once the legs, functions run to the end before their first row, have set it. VOLATILE: read
+-- row by row, never ahead of the legs.
+CREATE OR REPLACE FUNCTION search.legs_complete()
+RETURNS boolean LANGUAGE sql VOLATILE AS $$
+  SELECT coalesce(nullif(current_setting('search.semantic_complete', true), ''), 'true') = 'true'
+     AND coalesce(nullif(current_setting('search.sparse_complete', true), ''), 'true') = 'true'
 $$;

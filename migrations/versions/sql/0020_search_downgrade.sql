@@ -187,3 +187,5 @@ BEGIN
     FROM exact AS e ORDER BY e.s DESC, e.id LIMIT max_rank;
 END
 $$;
+
+DROP FUNCTION search.legs_complete();
