@@ -139,11 +139,11 @@ def test_index_path_with_filter_is_exact_or_says_it_is_incomplete(
         conn.execute("RESET hnsw.max_scan_tuples")
         # a leg that says so only after its last row: every row of the statement still carries the end
         conn.execute(
-            "CREATE OR REPLACE FUNCTION pg_temp.short_leg() RETURNS SETOF integer LANGUAGE plpgsql AS $$ BEGIN"
-            " PERFORM set_config('search.semantic_complete', 'true', true); RETURN QUERY SELECT 1;"
+            "CREATE OR REPLACE FUNCTION pg_temp.short_leg() RETURNS SETOF integer LANGUAGE plpgsql AS $$"
+            " BEGIN PERFORM set_config('search.semantic_complete', 'true', true); RETURN QUERY SELECT 1;"
             " RETURN QUERY SELECT 2; PERFORM set_config('search.semantic_complete', 'false', true); END $$"
         )
-        late = "SELECT r, search.legs_complete() FROM pg_temp.short_leg() AS r JOIN (SELECT 1 AS one) AS o ON true"
+        late = "SELECT r, search.legs_complete() FROM pg_temp.short_leg() AS r JOIN (SELECT 1) AS o ON true"
         assert conn.execute(late).fetchall() == [(1, False), (2, False)]
 
 
