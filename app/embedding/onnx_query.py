@@ -5,8 +5,9 @@ bge-m3-size model on 2 cores), half of that in 8 bits. Measured choices (docs/pe
 session 11): ONNX Runtime's weight-only MatMulNBits, 8 bits in blocks of 32 computed in int8
 (accuracy level 4) answers in 24-31 ms, nDCG unchanged and 97.5% of each top 10 kept on a real model
 (bfloat16: 99.2%); dynamic int8 (activations per tensor, torch's or ONNX Runtime's) keeps 78-90%;
-8-bit blocks computed in float32 or bfloat16 take ~0.5 s (no fast kernel). The model is exported and quantised once, on first
-use, into a folder keyed by the model's files; passages are still embedded by torch.
+8-bit blocks computed in float32 or bfloat16 take ~0.5 s (no fast kernel). The model is exported and
+quantised once, on first use, into a folder keyed by the model's files; passages are still embedded
+by torch.
 """
 
 from __future__ import annotations
