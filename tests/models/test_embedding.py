@@ -11,6 +11,17 @@ from app.config import Settings
 from app.embedding.base import Embedder
 from app.embedding.loader import backend_for, load_embedder
 
+# A real model's nearest passage for each query (English: the torch model here is MiniLM).
+PASSAGES = [
+    "a bike for small children",
+    "stock market crash",
+    "how to bake bread at home",
+    "mountain bicycles with suspension",
+    "the history of the roman empire",
+    "electric scooters for commuting",
+]
+QUERIES = ["kids bicycle", "shares fell sharply", "sourdough recipe", "ancient rome", "e-scooter"]
+
 
 def test_tiny_bge_m3_loads_through_flagembedding_by_path(tiny_m3: Embedder, tiny_m3_path: Path) -> None:
     from FlagEmbedding import BGEM3FlagModel
@@ -74,15 +85,7 @@ def test_bfloat16_keeps_a_real_models_rankings(minilm_path: Path, minilm: Embedd
     from app.embedding.sentence_transformer import SentenceTransformerEmbedder
 
     half = SentenceTransformerEmbedder("m", str(minilm_path), "cpu", 32, 256, dtype="bfloat16")
-    passages = [
-        "a bike for small children",
-        "stock market crash",
-        "how to bake bread at home",
-        "mountain bicycles with suspension",
-        "the history of the roman empire",
-        "electric scooters for commuting",
-    ]
-    queries = ["kids bicycle", "shares fell sharply", "sourdough recipe", "ancient rome", "e-scooter"]
+    passages, queries = PASSAGES, QUERIES
     for model in (minilm, half):
         assert np.allclose(np.linalg.norm(model.encode(passages), axis=1), 1.0, atol=1e-5)
     full = minilm.encode_queries(queries) @ minilm.encode(passages).T
@@ -152,15 +155,7 @@ def test_int8_encoder_keeps_a_real_models_rankings(
 
     encoder = Int8QueryEncoder(minilm_path, tmp_path, threads=2)
     tokenizer = minilm._model.tokenizer  # type: ignore[attr-defined]
-    passages = [
-        "a bike for small children",
-        "stock market crash",
-        "how to bake bread at home",
-        "mountain bicycles with suspension",
-        "the history of the roman empire",
-        "electric scooters for commuting",
-    ]
-    queries = ["kids bicycle", "shares fell sharply", "sourdough recipe", "ancient rome", "e-scooter"]
+    passages, queries = PASSAGES, QUERIES
     batch = tokenizer(queries, padding=True, return_tensors="np")
     hidden = encoder.hidden(batch["input_ids"], batch["attention_mask"])
     mask = batch["attention_mask"][:, :, None].astype(np.float32)
