@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from app.text.tokenizer import AnalyzerConfig
 
 EmbeddingDtype = Literal["auto", "float32", "bfloat16", "float16"]
+QueryRuntime = Literal["torch", "onnx-int8"]
 
 
 class Settings(BaseSettings):
@@ -75,7 +76,7 @@ class Settings(BaseSettings):
         "`bfloat16` on a CPU that computes it natively (AVX512-BF16 or AMX: 2-3x faster than `float32`, "
         "nDCG unchanged, 99% of each top 10 kept), `float16` on a GPU, else `float32`",
     )
-    embedding_query_runtime: Literal["torch", "onnx-int8"] = Field(
+    embedding_query_runtime: QueryRuntime = Field(
         default="torch",
         description="how a bge-m3 model encodes queries: `torch` (in `EMBEDDING_DTYPE`) or `onnx-int8`, "
         "ONNX Runtime with the encoder's weights in 8-bit blocks (a short query 24-31 ms instead of 52-61 ms "

@@ -10,10 +10,11 @@ ONNX Runtime with 8-bit weights (app/embedding/onnx_query.py, EMBEDDING_QUERY_RU
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from app.config import QueryRuntime
 from app.embedding.base import Vectors, l2_normalize
 from app.embedding.precision import Dtype, resolve_dtype, torch_dtype
 from app.embedding.sparse import SparseWeights, token_weights
@@ -32,7 +33,7 @@ class BGEM3Embedder:
         batch_size: int,
         max_length: int,
         dtype: Dtype = "float32",
-        query_runtime: Literal["torch", "onnx-int8"] = "torch",
+        query_runtime: QueryRuntime = "torch",
         onnx_cache: Path | None = None,
     ) -> None:
         import torch
