@@ -201,7 +201,7 @@ DECLARE
   full_read integer[];
   cut_terms integer[];
   b_ub float8;
-  theta_cut float8;
+  cut float8[];
   tj integer;
   bit integer;
   kept_partial float8[];
@@ -289,15 +289,16 @@ BEGIN
     full_read := ARRAY(SELECT generate_series(1, cardinality(terms)));
     cut_terms := '{}';
   END IF;
+  -- each B term's cut: what a document holding no F term must score in it to reach theta
+  cut := ARRAY(SELECT theta - (b_ub - ub[j]) FROM generate_series(1, cardinality(terms)) AS j);
   SELECT array_agg(CASE
            WHEN x.ti = ANY(full_read) THEN 2147483647
-           WHEN b <= 0 OR k1 <= 0 THEN CASE WHEN theta - (b_ub - ub[x.ti]) <= ub[x.ti] THEN 2147483647 ELSE -1 END
-           ELSE least(2147483647, greatest(-1, floor(((weights[x.ti] * x.tfw / (theta - (b_ub - ub[x.ti])) - x.tfw) / k1
+           WHEN b <= 0 OR k1 <= 0 THEN CASE WHEN cut[x.ti] <= ub[x.ti] THEN 2147483647 ELSE -1 END
+           ELSE least(2147483647, greatest(-1, floor(((weights[x.ti] * x.tfw / cut[x.ti] - x.tfw) / k1
                                                       - (1 - b)) * avgdl / b) + 1))::integer
          END ORDER BY x.ord)
   INTO ghi FROM unnest(gt, gtf) WITH ORDINALITY AS x(ti, tfw, ord);
 
-  theta_cut := theta;  -- the cuts' theta (theta rises below)
   -- 4. Candidates: partial scores over what was read, and which B terms each was seen in (a bit each).
   PERFORM set_config('plan_cache_mode', 'force_custom_plan', true);
   SELECT array_agg(c.id), array_agg(c.partial), array_agg(c.seen) INTO kept_ids, kept_partial, kept_seen
@@ -320,7 +321,7 @@ BEGIN
     EXIT WHEN kept_ids IS NULL;
     bit := 1 << array_position(cut_terms, tj);
     -- what the later B terms could still add (below their cut, at most their ub)
-    rest := coalesce((SELECT sum(least(ub[u], greatest(theta_cut - (b_ub - ub[u]), 0)))
+    rest := coalesce((SELECT sum(least(ub[u], greatest(cut[u], 0)))
                       FROM unnest(cut_terms[array_position(cut_terms, tj) + 1:]) AS u), 0);
     SELECT array_agg(k.id), array_agg(k.s + coalesce(o.s, 0)), array_agg(k.seen | bit)
     INTO kept_ids, kept_partial, kept_seen
@@ -329,7 +330,7 @@ BEGIN
       SELECT search.bm25_term(weights[tj], p.tf, p.tf_title, p.dl, p.tl, k1, b, avgdl, title_weight) AS s
       FROM search.postings AS p WHERE k.seen & bit = 0 AND p.doc_id = k.id AND p.term = terms[tj]) AS o ON true
     WHERE theta IS NULL
-       OR (k.s + rest + CASE WHEN k.seen & bit = 0 THEN least(ub[tj], greatest(theta_cut - (b_ub - ub[tj]), 0))
+       OR (k.s + rest + CASE WHEN k.seen & bit = 0 THEN least(ub[tj], greatest(cut[tj], 0))
                              ELSE 0 END >= theta  -- checked before the lookup
            AND k.s + coalesce(o.s, 0) + rest >= theta);
     IF cardinality(kept_ids) >= max_rank THEN
