@@ -47,12 +47,31 @@ BEGIN
 END
 $$;
 
+-- (0021) Nothing to do for a statement that deleted no postings (an upsert's delete of the postings
+-- of documents it is about to write, when they are new), and the terms' rows reached through their
+-- key, one probe per term deleted: never a scan of search.term_stats, whose size grows with the corpus
+-- and whose frequent terms' rows every write updates.
 CREATE OR REPLACE FUNCTION search.postings_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  terms text[];
+  counts bigint[];
+  gone text[];
 BEGIN
-  UPDATE search.term_stats AS s SET df = s.df - o.n
-  FROM (SELECT term, count(*) AS n FROM old_rows GROUP BY term) AS o
-  WHERE s.term = o.term;
-  DELETE FROM search.term_stats AS s WHERE s.df <= 0 AND s.term IN (SELECT term FROM old_rows);
+  SELECT array_agg(o.term ORDER BY o.term), array_agg(o.n ORDER BY o.term) INTO terms, counts
+  FROM (SELECT term, count(*) AS n FROM old_rows GROUP BY term) AS o;
+  IF terms IS NULL THEN
+    RETURN NULL;
+  END IF;
+  WITH u AS (
+    UPDATE search.term_stats AS s SET df = s.df - o.n
+    FROM unnest(terms, counts) AS o(term, n)
+    WHERE s.term = o.term
+    RETURNING s.term, s.df
+  )
+  SELECT array_agg(u.term) INTO gone FROM u WHERE u.df <= 0;
+  IF gone IS NOT NULL THEN
+    DELETE FROM search.term_stats AS s WHERE s.term = ANY(gone) AND s.df <= 0;
+  END IF;
   RETURN NULL;
 END
 $$;

@@ -1,4 +1,4 @@
-"""The engine's part of the bench: bulk ingest (timed by stage), index builds, query latency, recall."""
+"""The engine's part of the bench: ingest (timed end to end), index builds, query latency, recall."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from app.bench.queries import BenchQuery
 from app.bench.stats import latency_summary, recall_at
 from app.db import query
 from app.embedding.base import Embedder
-from app.embedding.synthetic import ClusteredVectors
-from app.ingest.documents import AnalyzedDocument, Document, analyze
-from app.ingest.pipeline import EmbedPlan, embed_passages
+from app.ingest.documents import AnalyzedDocument, FieldMap, analyze
+from app.ingest.pipeline import EmbedPlan, Prepared, ingest
+from app.ingest.readers import RawRecord
 from app.search import Mode, SearchRequest, SearchService
 
 Progress = Callable[[Iterable[Any], str, int | None], Iterable[Any]]
@@ -47,29 +47,6 @@ class IndexParams:
         return f"{self.storage} m={self.m} ef_construction={self.ef_construction}"
 
 
-@dataclass
-class IngestTimes:
-    documents: int = 0
-    passages: int = 0
-    postings: int = 0
-    tokenize_s: float = 0.0
-    embed_s: float = 0.0
-    database_s: float = 0.0
-
-    def report(self) -> dict[str, Any]:
-        def rate(s: float) -> float | None:
-            return round(self.documents / s, 1) if s > 0 else None
-
-        return {
-            "documents": self.documents,
-            "passages": self.passages,
-            "postings": self.postings,
-            "tokenize": {"seconds": round(self.tokenize_s, 2), "docs_per_s": rate(self.tokenize_s)},
-            "embed": {"seconds": round(self.embed_s, 2), "docs_per_s": rate(self.embed_s)},
-            "database": {"seconds": round(self.database_s, 2), "docs_per_s": rate(self.database_s)},
-        }
-
-
 def drop_indexes(pool: ConnectionPool) -> None:
     """Bulk loads go faster without the GIN and HNSW indexes; they are built after, and timed."""
     with pool.connection() as conn:
@@ -79,47 +56,50 @@ def drop_indexes(pool: ConnectionPool) -> None:
 
 def load(
     pool: ConnectionPool,
-    batches: Iterable[list[Document]],
-    vectors: ClusteredVectors | None,
-    embedder: Embedder | None,
+    records: Iterable[RawRecord],
+    model: Embedder,
     plan: EmbedPlan,
+    batch_size: int,
+    processes: int,
     keep: list[tuple[str, str, np.ndarray]] | None = None,
-) -> tuple[IngestTimes, list[AnalyzedDocument]]:
-    """Ingest every batch, timing tokenising, embedding (synthetic vectors: generating them) and the
-    database writes apart. Returns the times and a sample of analysed documents for the query set;
-    `keep` collects (id, space-joined tokens, first passage vector) for another engine."""
-    times = IngestTimes()
+) -> tuple[dict[str, Any], list[AnalyzedDocument]]:
+    """Ingest as `hybrid-search ingest` does (app.ingest.pipeline: each batch written while the next is
+    tokenised, in `processes` processes, and embedded), timed end to end. Returns the report and a
+    sample of analysed documents for the query set; `keep` collects (id, space-joined tokens, first
+    passage vector) for another engine. One process's tokenising rate is timed apart, on the sample."""
+    counts = {"documents": 0, "passages": 0, "postings": 0}
     sample: list[AnalyzedDocument] = []
-    for docs in batches:
-        t0 = time.perf_counter()
-        analyzed = [analyze(d) for d in docs]
-        t1 = time.perf_counter()
-        if vectors is not None:
-            vecs = vectors.documents(times.documents, len(docs))
-            passages: list[store.Passages] = [[(0, len(d.body), vecs[i])] for i, d in enumerate(docs)]
-            sparse = None
-        else:
-            assert embedder is not None
-            embedded = embed_passages(embedder, docs, plan)
-            passages, sparse = embedded.passages, embedded.sparse
-        t2 = time.perf_counter()
-        with pool.connection() as conn, conn.transaction():
-            store.write_documents(conn, analyzed, passages, sparse)
-        t3 = time.perf_counter()
-        times.tokenize_s += t1 - t0
-        times.embed_s += t2 - t1
-        times.database_s += t3 - t2
-        times.documents += len(docs)
-        times.passages += sum(len(p) for p in passages)
-        times.postings += sum(len(a.term_freqs) for a in analyzed)
+
+    def seen(batch: Prepared) -> None:
+        passages = batch.vectors.passages if batch.vectors is not None else [[] for _ in batch.analyzed]
+        counts["documents"] += len(batch.analyzed)
+        counts["passages"] += sum(len(p) for p in passages)
+        counts["postings"] += sum(len(a.term_freqs) for a in batch.analyzed)
         if keep is not None:
             keep.extend(
                 (a.doc.external_id, " ".join(t for t, n in a.term_freqs.items() for _ in range(n)), p[0][2])
-                for a, p in zip(analyzed, passages, strict=True)
+                for a, p in zip(batch.analyzed, passages, strict=True)
             )
         if len(sample) < 50_000:
-            sample.extend(analyzed[: max(1, 50_000 // 100)])
-    return times, sample
+            sample.extend(batch.analyzed[: max(1, 50_000 // 100)])
+
+    t0 = time.perf_counter()
+    ingest(pool, model, records, FieldMap(), batch_size, plan=plan, processes=processes, on_prepared=seen)
+    seconds = time.perf_counter() - t0
+    docs = [a.doc for a in sample[:2000]]
+    t0 = time.perf_counter()
+    for d in docs:
+        analyze(d)
+    one = time.perf_counter() - t0
+    return counts | {
+        "processes": processes,
+        "seconds": round(seconds, 2),
+        "docs_per_s": round(counts["documents"] / seconds, 1) if seconds > 0 else None,
+        "tokenize_one_process": {
+            "documents": len(docs),
+            "docs_per_s": round(len(docs) / one, 1) if one > 0 else None,
+        },
+    }, sample
 
 
 def build_indexes(pool: ConnectionPool, params: IndexParams) -> dict[str, Any]:

@@ -12,7 +12,7 @@ TARGETS = {
     "semantic_recall@10": 0.95,
     "hybrid_p50_ms": 15.0,
     "http_keyword_rps": 200.0,
-    "database_ingest_docs_per_s": 5000.0,
+    "ingest_docs_per_s": 5000.0,
 }
 
 
@@ -24,13 +24,13 @@ def _row(name: str, value: Any, target: str = "", ok: bool | None = None) -> str
 def render(report: dict[str, Any]) -> str:
     lines = [f"hybrid-search bench: {report['options']['corpus']}"]
     ing = report["ingest"]
-    db_rate = ing["database"]["docs_per_s"] or 0
-    lines.append(f"ingest: {ing['documents']} documents, {ing['postings']} postings, {ing['wall_s']} s wall")
-    lines.append(_row("tokenise docs/s", ing["tokenize"]["docs_per_s"]))
-    lines.append(_row("embed docs/s", ing["embed"]["docs_per_s"]))
+    rate = ing["docs_per_s"] or 0
     lines.append(
-        _row("database docs/s", db_rate, ">= 5000", db_rate >= TARGETS["database_ingest_docs_per_s"])
+        f"ingest: {ing['documents']} documents, {ing['postings']} postings, {ing['seconds']} s, "
+        f"tokenising in {ing['processes']} process(es)"
     )
+    lines.append(_row("tokenise docs/s, one process", ing["tokenize_one_process"]["docs_per_s"]))
+    lines.append(_row("ingest docs/s, end to end", rate, ">= 5000", rate >= TARGETS["ingest_docs_per_s"]))
     idx = report["indexes"]
     lines.append(f"indexes: GIN {idx['gin_build_s']} s, HNSW {idx['hnsw_build_s']} s ({idx['hnsw_params']})")
     for name, mb in idx["sizes_mb"].items():

@@ -6,9 +6,8 @@ import os
 import platform
 import secrets
 import time
-from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, cast
@@ -24,12 +23,13 @@ from app.db import open_pool, temporary_database, upgrade
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
 from app.embedding.synthetic import ClusteredVectors, SyntheticEmbedder
-from app.errors import InvalidDocument
-from app.ingest.documents import Document, FieldMap, document_from_record
-from app.ingest.pipeline import EmbedPlan, fallback_id
+from app.ingest.pipeline import EmbedPlan
 from app.ingest.readers import read_records
+from app.ingest.tokenize import default_processes
 from app.search import Mode, SearchService
 from app.text import query_terms
+
+WHOLE_DOCUMENT = 1 << 30  # passage length for synthetic vectors: each document embedded whole
 
 
 @dataclass
@@ -40,6 +40,7 @@ class BenchOptions:
     vectors: str = "synthetic"  # "synthetic" (clustered unit vectors) or "model" (EMBEDDING_MODEL)
     dim: int = 1024
     batch_size: int = 1000
+    ingest_processes: int | None = None  # tokenising processes (None: app.ingest.tokenize's default)
     ef_search: list[int] = field(default_factory=lambda: [40, 100, 200])
     index: IndexParams = field(default_factory=IndexParams)
     variants: list[IndexParams] = field(default_factory=list)  # other storage / HNSW parameters to measure
@@ -53,22 +54,6 @@ class BenchOptions:
     mixed_batch: int = 4  # documents per upsert
     compare: list[str] = field(default_factory=list)
     model_speed: Path | None = None  # a model to time (built there, bge-m3-size, random weights, if missing)
-
-
-def documents(path: Path, limit: int | None) -> Iterator[Document]:
-    """The corpus's documents in file order (bad records are skipped: the bench is not a validator)."""
-    records = read_records(path)
-    for raw in islice(records, limit):
-        if raw.error is None:
-            try:
-                yield document_from_record(raw.record, FieldMap(), fallback_id(raw))
-            except (InvalidDocument, ValueError):
-                continue
-
-
-def batches(docs: Iterator[Document], size: int) -> Iterator[list[Document]]:
-    while chunk := list(islice(docs, size)):
-        yield chunk
 
 
 def run_bench(
@@ -202,13 +187,14 @@ def _run(
         store.register_model(conn, model, with_sparse=settings.sparse_enabled, index=vector_index)
     engine.drop_indexes(pool)
 
-    total = options.limit_docs
-    docs = documents(options.corpus, options.limit_docs)
-    wall = time.perf_counter()
-    chunks = progress(batches(docs, options.batch_size), "ingest (batches)", None)
+    plan = EmbedPlan.from_settings(settings)
+    if vectors is not None:  # one vector per document, as the other engines' tables hold
+        plan = replace(plan, max_chars=WHOLE_DOCUMENT)
+    records = progress(islice(read_records(options.corpus), options.limit_docs), "ingest", options.limit_docs)
     keep: list[tuple[str, str, np.ndarray]] | None = [] if options.compare else None
-    times, sample = engine.load(pool, chunks, vectors, embedder, EmbedPlan.from_settings(settings), keep)
-    ingest = times.report() | {"wall_s": round(time.perf_counter() - wall, 2), "limit": total}
+    processes = options.ingest_processes or default_processes(options.limit_docs)
+    ingest, sample = engine.load(pool, records, model, plan, options.batch_size, processes, keep)
+    ingest["limit"] = options.limit_docs
     indexes = engine.build_indexes(pool, options.index)
 
     queries = draw_queries([a.doc.body for a in sample], [set(a.term_freqs) for a in sample], options.queries)

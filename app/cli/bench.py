@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--dim", type=int, default=1024, help="dimension of synthetic vectors")
     bench.add_argument("--batch-size", type=int, default=1000)
+    bench.add_argument(
+        "--ingest-processes",
+        type=int,
+        help="processes that tokenise the load (default: as `ingest --processes`)",
+    )
     bench.add_argument("--ef-search", type=int, action="append", help="ef_search values for the recall table")
     bench.add_argument("--hnsw-m", type=int, default=None, help="default: HNSW_M")
     bench.add_argument("--hnsw-ef-construction", type=int, default=None, help="default: HNSW_EF_CONSTRUCTION")
@@ -112,6 +117,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery("--queries must be at least 1")
     if args.http_workers < 1:
         raise InvalidQuery("--http-workers must be at least 1")
+    if args.ingest_processes is not None and args.ingest_processes < 1:
+        raise InvalidQuery("--ingest-processes must be at least 1")
     if args.mixed_requests < 0 or args.mixed_concurrency < 1:
         raise InvalidQuery("--mixed-requests must be at least 0 and --mixed-concurrency at least 1")
     if not 0 <= args.mixed_write_share <= 1:
@@ -140,6 +147,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         vectors=args.vectors,
         dim=args.dim,
         batch_size=args.batch_size,
+        ingest_processes=args.ingest_processes,
         ef_search=args.ef_search or [40, 100, 200],
         index=main_index,
         variants=variants,

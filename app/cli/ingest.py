@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument("--url-field", help="field holding the url (default: url, link)")
     ingest.add_argument("--batch-size", type=int, default=64)
     ingest.add_argument(
+        "--processes",
+        type=int,
+        help="processes that tokenise (default: one per CPU core, or 1 for an input of fewer than "
+        "5,000 lines; jieba runs on one core per process)",
+    )
+    ingest.add_argument(
         "--bulk",
         choices=["auto", "yes", "no"],
         default="auto",
@@ -42,11 +48,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.ingest.documents import FieldMap
     from app.ingest.pipeline import EmbedPlan, ingest, register
     from app.ingest.readers import read_records
+    from app.ingest.tokenize import default_processes
 
     if args.batch_size < 1:
         raise InvalidQuery("--batch-size must be at least 1")
+    if args.processes is not None and args.processes < 1:
+        raise InvalidQuery("--processes must be at least 1")
     fields = FieldMap(args.id_field, args.title_field, args.text_field, args.url_field)
     total = count_lines(args.path)
+    processes = args.processes or default_processes(total)
     records = read_records(args.path)
     pool = connect(args, settings)
     try:
@@ -62,7 +72,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         deferring = deferred_indexes(pool, say) if bulk else nullcontext(None)
         with deferring as deferred, progress_bar(args.quiet, total=total, unit="doc", desc="ingest") as bar:
             report = ingest(
-                pool, embedder, records, fields, args.batch_size, on_progress=bar.update, plan=plan
+                pool,
+                embedder,
+                records,
+                fields,
+                args.batch_size,
+                on_progress=bar.update,
+                plan=plan,
+                processes=processes,
             )
     finally:
         pool.close()

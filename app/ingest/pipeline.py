@@ -28,6 +28,7 @@ from app.errors import InvalidDocument
 from app.ingest.documents import AnalyzedDocument, Document, FieldMap, analyze, document_from_record
 from app.ingest.passages import split_passages
 from app.ingest.readers import RawRecord
+from app.ingest.tokenize import Tokenizers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -190,16 +191,21 @@ def register(conn: psycopg.Connection[Any], embedder: Embedder | None, plan: Emb
 
 
 def prepare(
-    pool: ConnectionPool, embedder: Embedder | None, docs: list[Document], plan: EmbedPlan
+    pool: ConnectionPool,
+    embedder: Embedder | None,
+    docs: list[Document],
+    plan: EmbedPlan,
+    tokenizers: Tokenizers | None = None,
 ) -> Prepared:
     """Read which of `docs` are stored as they are (those are neither re-tokenised nor re-embedded),
-    then tokenise and embed the others. The first use records the model; another is refused."""
+    then tokenise (in `tokenizers`' processes, when given) and embed the others. The first use records
+    the model; another is refused."""
     with pool.connection() as conn:
         register(conn, embedder, plan)
         stored = store.stored_versions(conn, [d.external_id for d in docs])
         conn.commit()
     changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]
-    analyzed = [analyze(d) for d in changed]
+    analyzed = tokenizers.analyze(changed) if tokenizers is not None else [analyze(d) for d in changed]
     vectors = embed_passages(embedder, changed, plan) if embedder is not None and changed else None
     return Prepared(analyzed, vectors, len(docs) - len(changed))
 
@@ -256,11 +262,14 @@ def ingest(
     batch_size: int = 64,
     on_progress: Callable[[int], None] | None = None,
     plan: EmbedPlan | None = None,
+    processes: int = 1,
+    on_prepared: Callable[[Prepared], None] | None = None,
 ) -> IngestReport:
     """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
-    written by a second thread while this one tokenises and embeds the next (the database works in its
-    own process meanwhile); a batch holding a document of the batch being written waits for that write,
-    so it reads the document as written."""
+    written by a second thread while this one tokenises (in `processes` worker processes when more than
+    one: app/ingest/tokenize.py) and embeds the next (the database works in its own process meanwhile);
+    a batch holding a document of the batch being written waits for that write, so it reads the
+    document as written. `on_prepared` sees each batch as it goes to be written."""
     plan = plan or EmbedPlan()
     report = IngestReport()
 
@@ -273,18 +282,23 @@ def ingest(
             report.bad.append(BadLine(raw.source, raw.line, error))
 
     in_flight: _InFlight | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
+    with (
+        Tokenizers(processes) as tokenizers,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer,
+    ):
         for chunk in batched(raws, batch_size):
             parsed = parse(chunk, fields, report)
             ids = {d.external_id for _, d in parsed}
             if in_flight is not None and in_flight.ids & ids:
                 finish(in_flight)
                 in_flight = None
-            ready = prepare(pool, embedder, [d for _, d in parsed], plan) if parsed else None
+            ready = prepare(pool, embedder, [d for _, d in parsed], plan, tokenizers) if parsed else None
             if in_flight is not None:
                 finish(in_flight)
                 in_flight = None
             if ready is not None:
+                if on_prepared is not None:
+                    on_prepared(ready)
                 lines = {d.external_id: raw for raw, d in parsed}
                 in_flight = _InFlight(writer.submit(write_prepared, pool, embedder, ready), ids, lines)
             if on_progress is not None:

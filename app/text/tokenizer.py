@@ -258,6 +258,12 @@ def configure(config: AnalyzerConfig) -> None:
         _config = config
 
 
+def current_config() -> AnalyzerConfig:
+    """The process's analyzer settings (what worker processes are configured with)."""
+    with _lock:
+        return _config
+
+
 @lru_cache(maxsize=4)
 def _analyzer_for(config: AnalyzerConfig) -> Analyzer:
     return Analyzer(config)

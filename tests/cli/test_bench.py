@@ -25,7 +25,7 @@ def test_bench_cli_reports_every_section(
     render_text = capsys.readouterr().out
     assert "keyword p50" in render_text
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["ingest"]["documents"] == 300 and report["ingest"]["database"]["docs_per_s"] > 0
+    assert report["ingest"]["documents"] == 300 and report["ingest"]["docs_per_s"] > 0
     assert (
         report["indexes"]["hnsw_build_s"] >= 0 and "passages_embedding_hnsw" in report["indexes"]["sizes_mb"]
     )

@@ -121,6 +121,33 @@ def test_a_document_repeated_in_the_next_batch_reads_it_as_written(
         assert conn.execute("SELECT n_docs FROM search.corpus_stats").fetchone() == (3,)
 
 
+def test_tokenising_processes_store_what_one_process_stores(tmp_path: Path, pool: ConnectionPool) -> None:
+    """Two tokenising processes: the same tsvectors, lengths and postings as tokenising in place, bad
+    lines still reported with their numbers, a repeated id stored as its last line."""
+    texts = [f"第{i}篇：北京大学的学生在跑步，runners running {i}" for i in range(30)]
+    lines = [
+        json.dumps({"_id": f"{{p}}{i}", "title": f"标题{i}", "text": t}, ensure_ascii=False)
+        for i, t in enumerate(texts)
+    ]
+    body = "\n".join([*lines[:10], "{oops", *lines[10:], lines[3].replace("跑步", "游泳")]) + "\n"
+    reports = {}
+    for prefix, processes in (("two-", 2), ("one-", 1)):
+        f = write(tmp_path / f"{prefix}.jsonl", body.replace("{p}", prefix))
+        reports[prefix] = ingest(pool, None, read_records(f), FieldMap(), batch_size=8, processes=processes)
+    for report in reports.values():
+        assert (report.written, [b.line for b in report.bad]) == (31, [11])
+    stored = (
+        "SELECT substr(d.external_id, 5), d.tsv::text, d.doc_len, d.title_len,"
+        " (SELECT array_agg((p.term, p.tf, p.tf_title) ORDER BY p.term) FROM search.postings AS p"
+        "  WHERE p.doc_id = d.id)::text"
+        " FROM documents AS d WHERE d.external_id LIKE %s ORDER BY 1"
+    )
+    with pool.connection() as conn:
+        two, one = (conn.execute(stored, (f"{p}%",)).fetchall() for p in ("two-", "one-"))
+    assert two == one and len(two) == 30
+    assert "游泳" in dict((r[0], r[1]) for r in two)["3"]
+
+
 def test_cli_ingest_exit_code_and_line_numbers(
     tmp_path: Path,
     settings: Settings,
@@ -137,6 +164,8 @@ def test_cli_ingest_exit_code_and_line_numbers(
     err = capsys.readouterr().err
     assert "bad.jsonl:2: invalid JSON" in err
     assert cli.main(["ingest", str(tmp_path / "nope.jsonl"), "--quiet"]) == 2
+    assert cli.main(["ingest", str(good), "--processes", "0", "--quiet"]) == 2
+    assert "--processes must be at least 1" in capsys.readouterr().err
     assert cli.main(["search", "再见", "--mode", "keyword", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [h["id"] for h in out["hits"]] == ["g2"]

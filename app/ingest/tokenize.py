@@ -1,0 +1,71 @@
+"""Tokenising in worker processes. jieba is pure Python and holds the interpreter's lock, so an ingest
+tokenises on one core however many the machine has; worker processes (each with the parent's analyzer
+settings and its own jieba dictionary) tokenise on the others while the parent embeds and writes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from itertools import chain
+from types import TracebackType
+
+from app.ingest.documents import AnalyzedDocument, Document, analyze
+from app.text.tokenizer import AnalyzerConfig, configure, current_config, warm_up
+
+# Below this many documents an ingest tokenises in its own process: starting a worker (imports and
+# jieba's dictionary, about two seconds) costs more than it saves.
+MIN_DOCS_FOR_PROCESSES = 5_000
+
+
+def default_processes(documents: int | None) -> int:
+    """One tokenising process per core, or none for an input known to be small."""
+    if documents is not None and documents < MIN_DOCS_FOR_PROCESSES:
+        return 1
+    return os.cpu_count() or 1
+
+
+class Tokenizers:
+    """`analyze` for batches of documents, spread over `processes` worker processes (1: in this
+    process, no worker). Results keep the documents' order and equal the in-process analysis."""
+
+    def __init__(self, processes: int = 1) -> None:
+        self.processes = max(1, processes)
+        self._pool: Executor | None = None
+        if self.processes > 1:
+            # spawn: the parent runs threads (the connection pool, the writer), which fork would copy
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(current_config(),),
+            )
+
+    def analyze(self, docs: list[Document]) -> list[AnalyzedDocument]:
+        if self._pool is None or len(docs) < 2:
+            return [analyze(d) for d in docs]
+        size = -(-len(docs) // self.processes)
+        parts = [docs[i : i + size] for i in range(0, len(docs), size)]
+        return list(chain.from_iterable(self._pool.map(_analyze_all, parts)))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Tokenizers:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _start_worker(config: AnalyzerConfig) -> None:
+    configure(config)
+    warm_up()
+
+
+def _analyze_all(docs: list[Document]) -> list[AnalyzedDocument]:
+    return [analyze(d) for d in docs]
