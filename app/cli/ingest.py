@@ -23,7 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--text-field", help="field holding the text (default: text, body, content, description)"
     )
     ingest.add_argument("--url-field", help="field holding the url (default: url, link)")
-    ingest.add_argument("--batch-size", type=int, default=64)
+    ingest.add_argument(
+        "--batch-size",
+        type=int,
+        default=256,
+        help="documents per transaction (default 256: fewer statistics updates per document than smaller "
+        "batches; a failed batch is retried document by document)",
+    )
     ingest.add_argument(
         "--processes",
         type=int,
