@@ -16,7 +16,7 @@ from app.db import query
 from app.search.request import Mode
 
 # The function call inside a search statement, and a placeholder with its optional cast.
-CALL = re.compile(r"FROM (search\.\w+)\((.*?)\) WITH ORDINALITY", re.S)
+CALL = re.compile(r"FROM (search\.\w+)\((.*?)\) (?:WITH ORDINALITY )?AS h", re.S)
 PLACEHOLDER = re.compile(r"%\((\w+)\)s(::[\w\[\]]+)?")
 PSQL_VARIABLES = {
     "terms": ":'terms'",

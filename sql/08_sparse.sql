@@ -85,12 +85,13 @@ BEGIN
 END
 $$;
 
--- The learned sparse leg alone: documents by lexical matching score.
+-- The learned sparse leg alone: documents by lexical matching score. (0021) STABLE, so that a statement
+-- reading it has it inlined, as search.semantic.
 CREATE OR REPLACE FUNCTION search.sparse(
     query_sparse sparsevec, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
     query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
     snippet_width integer DEFAULT 160, exact_below integer DEFAULT 2000)
-RETURNS SETOF search.hit LANGUAGE sql AS $$
+RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
   SELECT d.external_id, d.title, d.url,
          CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
          NULL::integer, NULL::float8, NULL::integer, NULL::float8, d.metadata, NULL::integer, r.rank, r.score,

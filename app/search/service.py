@@ -285,7 +285,7 @@ class SearchService:
         row comes from our own SQL, typed as Hit's fields: built without validating it again."""
         start = row.get("passage_start") if from_passage else None
         body = row.pop("body")
-        row.pop("ordinality")
+        row.pop("ordinality", None)  # the hybrid statement's order
         snip = snippet(body, terms, start_at=start) if body is not None else None
         row["snippet"] = snip.text if snip else ""
         row["highlight"] = snip.html if snip else ""
@@ -335,7 +335,7 @@ def curated(
     missing = [o["id"] for o in page if o["id"] not in by_id]
     if missing:
         for row in cur.execute(query("pinned_hits"), {"ids": missing}).fetchall():
-            by_id[row["id"]] = {**row, "snippet": None, "score": 0.0, "ordinality": 0}
+            by_id[row["id"]] = {**row, "snippet": None, "score": 0.0}
     return [{**by_id[o["id"]], "pinned": o["pinned"]} for o in page]
 
 

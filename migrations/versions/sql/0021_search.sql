@@ -1,5 +1,6 @@
 -- hybrid-search 0021 (frozen copy): search.postings_deleted returns at once when a statement deleted no
--- postings, and reaches the terms' rows through their key, never by a scan of search.term_stats.
+-- postings, and reaches the terms' rows through their key, never by a scan of search.term_stats;
+-- search.semantic and search.sparse STABLE, so that the statements reading them inline them.
 
 CREATE OR REPLACE FUNCTION search.postings_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -24,4 +25,34 @@ BEGIN
   END IF;
   RETURN NULL;
 END
+$$;
+
+CREATE OR REPLACE FUNCTION search.semantic(
+    query_embedding vector, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
+    snippet_width integer DEFAULT 160, exact_below integer DEFAULT 2000)
+RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
+         NULL::integer, NULL::float8, r.rank, r.score, d.metadata, r.passage_start, NULL::integer, NULL::float8,
+         NULL::float8
+  FROM search.semantic_ranks(query_embedding, result_offset + result_limit, filter, ef_search, exact_below) AS r
+  JOIN public.documents AS d ON d.id = r.doc_id
+  WHERE r.rank > result_offset
+  ORDER BY r.rank
+$$;
+
+CREATE OR REPLACE FUNCTION search.sparse(
+    query_sparse sparsevec, result_limit integer DEFAULT 10, result_offset integer DEFAULT 0,
+    query_terms text[] DEFAULT NULL, filter jsonb DEFAULT NULL, ef_search integer DEFAULT 100,
+    snippet_width integer DEFAULT 160, exact_below integer DEFAULT 2000)
+RETURNS SETOF search.hit LANGUAGE sql STABLE AS $$
+  SELECT d.external_id, d.title, d.url,
+         CASE WHEN snippet_width > 0 THEN search.snippet(d.body, query_terms, snippet_width) END, r.score,
+         NULL::integer, NULL::float8, NULL::integer, NULL::float8, d.metadata, NULL::integer, r.rank, r.score,
+         NULL::float8
+  FROM search.sparse_ranks(query_sparse, result_offset + result_limit, filter, ef_search, exact_below) AS r
+  JOIN public.documents AS d ON d.id = r.doc_id
+  WHERE r.rank > result_offset
+  ORDER BY r.rank
 $$;

@@ -1,6 +1,7 @@
 """search.postings_deleted, the trigger that keeps df exact when postings go: nothing to do for a
 statement that deleted none (every upsert deletes the postings of the documents it writes, new ones
-too), and each term's row reached through its key instead of a scan of search.term_stats
+too), and each term's row reached through its key instead of a scan of search.term_stats;
+search.semantic and search.sparse STABLE, so that the search statements inline them
 (migrations/versions/sql/0021_search.sql).
 
 Revision ID: 0021
