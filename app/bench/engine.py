@@ -61,10 +61,12 @@ def load(
     plan: EmbedPlan,
     batch_size: int,
     processes: int,
+    processes_after: int,
     keep: list[tuple[str, str, np.ndarray]] | None = None,
 ) -> tuple[dict[str, Any], list[AnalyzedDocument]]:
     """Ingest as `hybrid-search ingest` does (app.ingest.pipeline: each batch written while the next is
-    tokenised, in `processes` processes, and embedded), timed end to end. Returns the report and a
+    tokenised, in `processes` processes after the first `processes_after` documents, and embedded),
+    timed end to end. Returns the report and a
     sample of analysed documents for the query set; `keep` collects (id, space-joined tokens, first
     passage vector) for another engine. One process's tokenising rate is timed apart, on the sample."""
     counts = {"documents": 0, "passages": 0, "postings": 0}
@@ -84,7 +86,17 @@ def load(
             sample.extend(batch.analyzed[: max(1, 50_000 // 100)])
 
     t0 = time.perf_counter()
-    ingest(pool, model, records, FieldMap(), batch_size, plan=plan, processes=processes, on_prepared=seen)
+    ingest(
+        pool,
+        model,
+        records,
+        FieldMap(),
+        batch_size,
+        plan=plan,
+        processes=processes,
+        on_prepared=seen,
+        processes_after=processes_after,
+    )
     seconds = time.perf_counter() - t0
     docs = [a.doc for a in sample[:2000]]
     t0 = time.perf_counter()

@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument(
         "--processes",
         type=int,
-        help="processes that tokenise (default: one per CPU core, or 1 for an input of fewer than "
-        "5,000 lines; jieba runs on one core per process)",
+        help="processes that tokenise, from the first batch (default: one per CPU core from the "
+        "5,000th document on; jieba runs on one core per process)",
     )
     ingest.add_argument(
         "--bulk",
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.ingest.documents import FieldMap
     from app.ingest.pipeline import EmbedPlan, ingest, register
     from app.ingest.readers import read_records
-    from app.ingest.tokenize import default_processes
+    from app.ingest.tokenize import MIN_DOCS_FOR_PROCESSES, default_processes
 
     if args.batch_size < 1:
         raise InvalidQuery("--batch-size must be at least 1")
@@ -62,7 +62,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery("--processes must be at least 1")
     fields = FieldMap(args.id_field, args.title_field, args.text_field, args.url_field)
     total = count_lines(args.path)
-    processes = args.processes or default_processes(total)
     records = read_records(args.path)
     pool = connect(args, settings)
     try:
@@ -85,7 +84,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 args.batch_size,
                 on_progress=bar.update,
                 plan=plan,
-                processes=processes,
+                processes=args.processes or default_processes(),
+                processes_after=0 if args.processes else MIN_DOCS_FOR_PROCESSES,
             )
     finally:
         pool.close()

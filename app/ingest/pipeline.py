@@ -25,7 +25,7 @@ from app.embedding.sparse import (
     top_weights,
 )
 from app.errors import InvalidDocument
-from app.ingest.documents import AnalyzedDocument, Document, FieldMap, analyze, document_from_record
+from app.ingest.documents import AnalyzedDocument, Document, FieldMap, document_from_record
 from app.ingest.passages import split_passages
 from app.ingest.readers import RawRecord
 from app.ingest.tokenize import Tokenizers
@@ -205,7 +205,7 @@ def prepare(
         stored = store.stored_versions(conn, [d.external_id for d in docs])
         conn.commit()
     changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]
-    analyzed = tokenizers.analyze(changed) if tokenizers is not None else [analyze(d) for d in changed]
+    analyzed = (tokenizers or Tokenizers(1)).analyze(changed)
     vectors = embed_passages(embedder, changed, plan) if embedder is not None and changed else None
     return Prepared(analyzed, vectors, len(docs) - len(changed))
 
@@ -264,12 +264,14 @@ def ingest(
     plan: EmbedPlan | None = None,
     processes: int = 1,
     on_prepared: Callable[[Prepared], None] | None = None,
+    processes_after: int = 0,
 ) -> IngestReport:
     """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
     written by a second thread while this one tokenises (in `processes` worker processes when more than
-    one: app/ingest/tokenize.py) and embeds the next (the database works in its own process meanwhile);
-    a batch holding a document of the batch being written waits for that write, so it reads the
-    document as written. `on_prepared` sees each batch as it goes to be written."""
+    one, once `processes_after` documents were tokenised here: app/ingest/tokenize.py) and embeds the
+    next (the database works in its own process meanwhile); a batch holding a document of the batch
+    being written waits for that write, so it reads the document as written. `on_prepared` sees each
+    batch as it goes to be written."""
     plan = plan or EmbedPlan()
     report = IngestReport()
 
@@ -283,7 +285,7 @@ def ingest(
 
     in_flight: _InFlight | None = None
     with (
-        Tokenizers(processes) as tokenizers,
+        Tokenizers(processes, processes_after) as tokenizers,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer,
     ):
         for chunk in batched(raws, batch_size):

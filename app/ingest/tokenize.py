@@ -13,26 +13,32 @@ from types import TracebackType
 from app.ingest.documents import AnalyzedDocument, Document, analyze
 from app.text.tokenizer import AnalyzerConfig, configure, current_config, warm_up
 
-# Below this many documents an ingest tokenises in its own process: starting a worker (imports and
-# jieba's dictionary, about two seconds) costs more than it saves.
+# An ingest's first this-many documents are tokenised in its own process: starting a worker (imports
+# and jieba's dictionary, about two seconds) costs more than it saves on a small input.
 MIN_DOCS_FOR_PROCESSES = 5_000
 
 
-def default_processes(documents: int | None) -> int:
-    """One tokenising process per core, or none for an input known to be small."""
-    if documents is not None and documents < MIN_DOCS_FOR_PROCESSES:
-        return 1
+def default_processes() -> int:
+    """One tokenising process per core."""
     return os.cpu_count() or 1
 
 
 class Tokenizers:
     """`analyze` for batches of documents, spread over `processes` worker processes (1: in this
-    process, no worker). Results keep the documents' order and equal the in-process analysis."""
+    process, no worker), started once `start_after` documents have been tokenised here. Results keep
+    the documents' order and equal the in-process analysis."""
 
-    def __init__(self, processes: int = 1) -> None:
+    def __init__(self, processes: int = 1, start_after: int = 0) -> None:
         self.processes = max(1, processes)
+        self.start_after = start_after
+        self._seen = 0
         self._pool: Executor | None = None
-        if self.processes > 1:
+
+    def analyze(self, docs: list[Document]) -> list[AnalyzedDocument]:
+        self._seen += len(docs)
+        if self.processes == 1 or len(docs) < 2 or self._seen <= self.start_after:
+            return [analyze(d) for d in docs]
+        if self._pool is None:
             # spawn: the parent runs threads (the connection pool, the writer), which fork would copy
             self._pool = ProcessPoolExecutor(
                 self.processes,
@@ -40,10 +46,6 @@ class Tokenizers:
                 initializer=_start_worker,
                 initargs=(current_config(),),
             )
-
-    def analyze(self, docs: list[Document]) -> list[AnalyzedDocument]:
-        if self._pool is None or len(docs) < 2:
-            return [analyze(d) for d in docs]
         size = -(-len(docs) // self.processes)
         parts = [docs[i : i + size] for i in range(0, len(docs), size)]
         return list(chain.from_iterable(self._pool.map(_analyze_all, parts)))

@@ -30,6 +30,9 @@ def test_one_process_tokenises_in_place() -> None:
         assert tokenizers.analyze(DOCS) == [analyze(d) for d in DOCS]
 
 
-def test_small_inputs_stay_in_one_process() -> None:
-    assert default_processes(MIN_DOCS_FOR_PROCESSES - 1) == 1
-    assert default_processes(MIN_DOCS_FOR_PROCESSES) == default_processes(None) == (os.cpu_count() or 1)
+def test_workers_start_after_the_first_documents() -> None:
+    with Tokenizers(2, start_after=len(DOCS)) as tokenizers:
+        first = tokenizers.analyze(DOCS)
+        assert tokenizers._pool is None  # a small input never starts a worker
+        assert tokenizers.analyze(DOCS) == first and tokenizers._pool is not None
+    assert default_processes() == (os.cpu_count() or 1) and MIN_DOCS_FOR_PROCESSES > 0
