@@ -5,6 +5,7 @@ answers from the keyword leg and loads the new model; --abort; refusals."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,7 @@ def test_switch_models_while_searching_and_writing(
     service = SearchService(pool, holder, settings)
     stop = threading.Event()
     failures: list[BaseException] = []
+    rounds = [0]  # searches finished, so the test can wait for one begun after the swap
 
     def searching() -> None:
         while not stop.is_set():
@@ -92,6 +94,7 @@ def test_switch_models_while_searching_and_writing(
                 service.search(SearchRequest("cat mat", Mode.hybrid), snippets=False)
             except BaseException as exc:  # noqa: BLE001
                 failures.append(exc)
+            rounds[0] += 1
 
     def writing() -> None:  # the old model keeps writing until the swap (then it is refused)
         for i in range(10):
@@ -105,6 +108,9 @@ def test_switch_models_while_searching_and_writing(
         t.start()
     try:
         report = reembed(pool, minilm, EmbedPlan.from_settings(settings), batch_size=8)
+        swapped_at, deadline = rounds[0], time.monotonic() + 30
+        while rounds[0] < swapped_at + 2 and time.monotonic() < deadline:  # a round begun after the swap
+            time.sleep(0.05)
     finally:
         stop.set()
         for t in threads:
