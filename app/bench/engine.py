@@ -18,6 +18,7 @@ from app.embedding.base import Embedder
 from app.ingest.documents import AnalyzedDocument, FieldMap, analyze
 from app.ingest.pipeline import EmbedPlan, Prepared, ingest
 from app.ingest.readers import RawRecord
+from app.ingest.tokenize import default_processes
 from app.search import Mode, SearchRequest, SearchService
 
 Progress = Callable[[Iterable[Any], str, int | None], Iterable[Any]]
@@ -60,15 +61,14 @@ def load(
     model: Embedder,
     plan: EmbedPlan,
     batch_size: int,
-    processes: int,
-    processes_after: int,
+    processes: int | None,
     keep: list[tuple[str, str, np.ndarray]] | None = None,
 ) -> tuple[dict[str, Any], list[AnalyzedDocument]]:
     """Ingest as `hybrid-search ingest` does (app.ingest.pipeline: each batch written while the next is
-    tokenised, in `processes` processes after the first `processes_after` documents, and embedded),
-    timed end to end. Returns the report and a
-    sample of analysed documents for the query set; `keep` collects (id, space-joined tokens, first
-    passage vector) for another engine. One process's tokenising rate is timed apart, on the sample."""
+    tokenised, in `processes` processes or, None, the command's default, and embedded), timed end to
+    end. Returns the report and a sample of analysed documents for the query set; `keep` collects (id,
+    space-joined tokens, first passage vector) for another engine. One process's tokenising rate is
+    timed apart, on the sample."""
     counts = {"documents": 0, "passages": 0, "postings": 0}
     sample: list[AnalyzedDocument] = []
 
@@ -95,7 +95,6 @@ def load(
         plan=plan,
         processes=processes,
         on_prepared=seen,
-        processes_after=processes_after,
     )
     seconds = time.perf_counter() - t0
     docs = [a.doc for a in sample[:2000]]
@@ -104,7 +103,7 @@ def load(
         analyze(d)
     one = time.perf_counter() - t0
     return counts | {
-        "processes": processes,
+        "processes": processes or default_processes(),
         "seconds": round(seconds, 2),
         "docs_per_s": round(counts["documents"] / seconds, 1) if seconds > 0 else None,
         "tokenize_one_process": {

@@ -25,7 +25,6 @@ from app.embedding.loader import ModelHolder
 from app.embedding.synthetic import ClusteredVectors, SyntheticEmbedder
 from app.ingest.pipeline import EmbedPlan
 from app.ingest.readers import read_records
-from app.ingest.tokenize import MIN_DOCS_FOR_PROCESSES, default_processes
 from app.search import Mode, SearchService
 from app.text import query_terms
 
@@ -192,9 +191,8 @@ def _run(
         plan = replace(plan, max_chars=WHOLE_DOCUMENT)
     records = progress(islice(read_records(options.corpus), options.limit_docs), "ingest", options.limit_docs)
     keep: list[tuple[str, str, np.ndarray]] | None = [] if options.compare else None
-    processes = options.ingest_processes or default_processes()  # as `ingest` does
-    after = 0 if options.ingest_processes else MIN_DOCS_FOR_PROCESSES
-    ingest, sample = engine.load(pool, records, model, plan, options.batch_size, processes, after, keep)
+    processes = options.ingest_processes
+    ingest, sample = engine.load(pool, records, model, plan, options.batch_size, processes, keep)
     ingest["limit"] = options.limit_docs
     indexes = engine.build_indexes(pool, options.index)
 

@@ -54,7 +54,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.ingest.documents import FieldMap
     from app.ingest.pipeline import EmbedPlan, ingest, register
     from app.ingest.readers import read_records
-    from app.ingest.tokenize import MIN_DOCS_FOR_PROCESSES, default_processes
 
     if args.batch_size < 1:
         raise InvalidQuery("--batch-size must be at least 1")
@@ -84,8 +83,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 args.batch_size,
                 on_progress=bar.update,
                 plan=plan,
-                processes=args.processes or default_processes(),
-                processes_after=0 if args.processes else MIN_DOCS_FOR_PROCESSES,
+                processes=args.processes,
             )
     finally:
         pool.close()

@@ -262,13 +262,12 @@ def ingest(
     batch_size: int = 64,
     on_progress: Callable[[int], None] | None = None,
     plan: EmbedPlan | None = None,
-    processes: int = 1,
+    processes: int | None = 1,
     on_prepared: Callable[[Prepared], None] | None = None,
-    processes_after: int = 0,
 ) -> IngestReport:
     """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
     written by a second thread while this one tokenises (in `processes` worker processes when more than
-    one, once `processes_after` documents were tokenised here: app/ingest/tokenize.py) and embeds the
+    one; None: one per core after the input's first documents, app/ingest/tokenize.py) and embeds the
     next (the database works in its own process meanwhile); a batch holding a document of the batch
     being written waits for that write, so it reads the document as written. `on_prepared` sees each
     batch as it goes to be written."""
@@ -285,7 +284,7 @@ def ingest(
 
     in_flight: _InFlight | None = None
     with (
-        Tokenizers(processes, processes_after) as tokenizers,
+        Tokenizers(processes) as tokenizers,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer,
     ):
         for chunk in batched(raws, batch_size):

@@ -25,11 +25,14 @@ def default_processes() -> int:
 
 class Tokenizers:
     """`analyze` for batches of documents, spread over `processes` worker processes (1: in this
-    process, no worker), started once `start_after` documents have been tokenised here. Results keep
-    the documents' order and equal the in-process analysis."""
+    process, no worker; None: one per core, from the MIN_DOCS_FOR_PROCESSES-th document on), started
+    once `start_after` documents have been tokenised here. Results keep the documents' order and equal
+    the in-process analysis."""
 
-    def __init__(self, processes: int = 1, start_after: int = 0) -> None:
-        self.processes = max(1, processes)
+    def __init__(self, processes: int | None = 1, start_after: int | None = None) -> None:
+        self.processes = max(1, processes or default_processes())
+        if start_after is None:
+            start_after = MIN_DOCS_FOR_PROCESSES if processes is None else 0
         self.start_after = start_after
         self._seen = 0
         self._pool: Executor | None = None
@@ -37,7 +40,7 @@ class Tokenizers:
     def analyze(self, docs: list[Document]) -> list[AnalyzedDocument]:
         self._seen += len(docs)
         if self.processes == 1 or len(docs) < 2 or self._seen <= self.start_after:
-            return [analyze(d) for d in docs]
+            return _analyze_all(docs)
         if self._pool is None:
             # spawn: the parent runs threads (the connection pool, the writer), which fork would copy
             self._pool = ProcessPoolExecutor(
