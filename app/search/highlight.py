@@ -77,7 +77,7 @@ def _best_start(occ: list[tuple[int, str]], width: int) -> int:
 def _marked_spans(window: str, terms: set[str]) -> list[tuple[int, int]]:
     """Non-overlapping spans of `window` (normalised) whose analysed token is a query term (so a
     stemmed term marks `searches` and `searching` alike)."""
-    spans = sorted((s, e) for term, s, e in analyzer().search_spans(window, terms) if term in terms)
+    spans = sorted(analyzer().term_spans(window, terms))
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

@@ -1,0 +1,126 @@
+"""jieba's segmentation, faster: jieba-rs (rjieba) finds the dictionary's cut, jieba does the rest.
+
+jieba (pure Python) was most of the CPU an ingest spends per document and a third of a keyword search's
+time in the service (highlighting re-cuts each hit's snippet). Its work is two parts: the best path
+through the dictionary's words (a DAG, in Python), then an HMM over each run of single characters that
+is no word. jieba-rs, a Rust port with jieba's dictionary, finds the same path about ten times faster;
+its HMM breaks near ties otherwise than jieba's (常在较: 常|在|较 in jieba, 常在|较 in jieba-rs), and it
+groups letters, digits and jieba's joining characters (+#&._%-) otherwise (60-70: jieba 60|-|70). So:
+- jieba-rs gives the dictionary's cut (HMM off) of each run of Han characters, and jieba's own HMM
+  (finalseg, memoised) cuts the runs of single characters in it, exactly as jieba's __cut_DAG does;
+- a block with letters, digits, joining characters, Han characters outside jieba's range, or a unit
+  repeated three times (差差差: the two break that tie differently too) is cut by jieba itself.
+The tokens are jieba's, which stored tsvectors were made with: tests/unit/test_segment.py compares the
+two on real and edge text, and docs/performance.md on the 157,814-document bench corpus.
+
+With a user dictionary both engines get its words (jieba's load_userdict, then jieba-rs's add_word with
+the frequency jieba gave each).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import rjieba
+from jieba import finalseg
+
+# A text jieba-rs is not given whole: jieba's joining characters and ASCII letters and digits (jieba
+# and jieba-rs group them differently), the Han characters jieba-rs takes into its blocks and jieba
+# does not, and a unit repeated three times (差差差: the two break the tie between 差|差差 and 差差|差
+# differently).
+_RISKY = re.compile(
+    r"[+#&._%\-a-zA-Z0-9\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+    r"|([\u4e00-\u9fd5])\1\1|([\u4e00-\u9fd5]{2})\2\2"
+)
+Span = tuple[str, int, int]
+
+
+class Segmenter:
+    """jieba.Tokenizer's tokenize (default and search modes, HMM on), with jieba-rs's dictionary cut."""
+
+    def __init__(self, user_dict: Path | None = None) -> None:
+        self.jieba = jieba.Tokenizer()
+        self.jieba.initialize()
+        self._rust = rjieba.Jieba()
+        if user_dict is not None:
+            self.jieba.load_userdict(str(user_dict))
+            for word in _user_words(user_dict):
+                # the frequency jieba ended with (given, or its suggest_freq), so both cut alike
+                self._rust.add_word(word, self.jieba.FREQ.get(word, 0), None)
+
+    def tokenize(self, text: str, mode: str = "default") -> list[Span]:
+        """(word, start, end) as jieba.Tokenizer.tokenize(text, mode) yields them."""
+        if not _RISKY.search(text):  # most texts: one call, and jieba's HMM where it applies
+            return self._with_hmm(text, self._rust.tokenize(text, mode, False), mode)
+        out: list[Span] = []
+        for start, block in _blocks(text):
+            if jieba.re_han_default.fullmatch(block) and not _RISKY.search(block):
+                spans = self._with_hmm(block, self._rust.tokenize(block, mode, False), mode)
+            else:
+                spans = list(self.jieba.tokenize(block, mode=mode))
+            out.extend((w, start + s, start + e) for w, s, e in spans)
+        return out
+
+    def _with_hmm(self, text: str, spans: list[Span], mode: str) -> list[Span]:
+        """jieba's cut from the dictionary's (`spans`, no HMM): as jieba does, each run of two or more
+        single characters that is not itself a word goes through jieba's HMM (finalseg). The HMM is
+        jieba's own: jieba-rs's breaks near ties otherwise (常在较: 常|在|较 in jieba, 常在|较 in
+        jieba-rs)."""
+        out: list[Span] = []
+        i, n = 0, len(spans)
+        while i < n:
+            j = i
+            # single Han characters (a gram never is one; punctuation is not cut by the dictionary)
+            while j < n and spans[j][2] - spans[j][1] == 1 and "\u4e00" <= text[spans[j][1]] <= "\u9fd5":
+                j += 1
+            if j - i >= 2 and not self.jieba.FREQ.get(text[spans[i][1] : spans[j - 1][2]]):
+                out.extend(self._hmm(text[spans[i][1] : spans[j - 1][2]], spans[i][1], mode))
+            else:
+                j = max(j, i + 1)
+                out.extend(spans[i:j])
+            i = j
+        return out
+
+    def _hmm(self, buf: str, start: int, mode: str) -> Iterator[Span]:
+        """jieba's HMM words of `buf` at `start`, with a long word's dictionary grams in search mode."""
+        freq = self.jieba.FREQ
+        for word in _hmm_words(buf):
+            width = len(word)
+            if mode != "default":
+                for size in (2, 3):
+                    for k in range(width - size + 1 if width > size else 0):
+                        if freq.get(word[k : k + size]):
+                            yield word[k : k + size], start + k, start + k + size
+            yield word, start, start + width
+            start += width
+
+
+@lru_cache(maxsize=1 << 16)
+def _hmm_words(buf: str) -> tuple[str, ...]:
+    """jieba's HMM cut of a run of single characters (runs repeat across texts: 已久, names)."""
+    return tuple(finalseg.cut(buf))
+
+
+def _blocks(text: str) -> Iterator[tuple[int, str]]:
+    """jieba's own split of a text: runs of re_han_default and what lies between (cut one by one)."""
+    pos = 0
+    for part in jieba.re_han_default.split(text):
+        if part:
+            yield pos, part
+            pos += len(part)
+
+
+def _user_words(path: Path) -> Iterator[str]:
+    """A jieba user dictionary's words (`word [freq] [tag]` per line), as jieba reads them."""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip().lstrip("\ufeff")
+        if not line:
+            continue
+        match = jieba.re_userdict.match(line)
+        if match is None:
+            continue
+        yield match.group(1).strip()
