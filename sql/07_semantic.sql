@@ -1,7 +1,7 @@
 -- The semantic leg: cosine nearest neighbours over the passages' vectors (HNSW, or exact when few
 -- documents are left), and similar items.
 
--- (0003: the same as 0002's, with a one-query fast path.)
+-- (0003: the same as 0002's, with a one-query fast path; 0022: the first page's passages returned as read.)
 -- Nearest documents by cosine distance (`<=>`, matching the HNSW index's vector_cosine_ops), read from
 -- their passages: a long document is embedded as overlapping passages, and its score is that of its
 -- best passage (whose start, in characters of the body, is returned for the snippet).
@@ -63,10 +63,32 @@ BEGIN
 
   seqscan := current_setting('enable_seqscan');
   PERFORM set_config('enable_seqscan', 'off', true);
-  -- Fast path: the first max_rank + 16 passages of the index stream in one query, each document at its
-  -- first (best) passage, in stream order. When they hold max_rank documents, or the stream ends within
-  -- them, this is exactly what reading the stream document by document gives (below), at a fraction
-  -- of the cost.
+  -- (0022) 1. The first max_rank passages of the index stream, each document at its first (best)
+  -- passage, returned as read: when they are max_rank documents (one passage each: the usual case) that
+  -- is the answer, and nothing more is read (no passage beyond the page, no arrays).
+  RETURN QUERY
+    WITH stream AS (
+      SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
+      FROM search.passages AS p
+      WHERE filter IS NULL OR EXISTS (
+        SELECT 1 FROM public.documents AS d
+        WHERE d.id = p.doc_id
+          AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                  AND search.text_holds(d.tsv, filter))
+      ORDER BY p.embedding <=> query_embedding
+      LIMIT max_rank
+    ), numbered AS (
+      SELECT s.*, row_number() OVER () AS pos FROM stream AS s
+    ), firsts AS (
+      SELECT DISTINCT ON (x.id) x.id, x.start_char, x.dist, x.pos FROM numbered AS x ORDER BY x.id, x.pos
+    )
+    SELECT f.id, (row_number() OVER (ORDER BY f.pos))::integer, 1 - f.dist, f.start_char
+    FROM firsts AS f ORDER BY f.pos;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n < max_rank THEN
+  -- 2. Some documents had two passages there: the first max_rank + 16 passages, the documents after
+  -- the n returned. When they complete the list, or the stream ends within them, this is exactly what
+  -- reading the stream document by document gives (3).
   WITH stream AS (
     SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
     FROM search.passages AS p
@@ -82,23 +104,19 @@ BEGIN
   ), firsts AS (
     SELECT DISTINCT ON (x.id) x.id, x.start_char, x.dist, x.pos FROM numbered AS x ORDER BY x.id, x.pos
   ), kept AS (
-    SELECT * FROM firsts ORDER BY firsts.pos LIMIT max_rank
+    SELECT * FROM firsts ORDER BY firsts.pos OFFSET n LIMIT max_rank - n
   )
   SELECT (SELECT count(*) FROM numbered), array_agg(k.id ORDER BY k.pos), array_agg(k.dist ORDER BY k.pos),
          array_agg(k.start_char ORDER BY k.pos)
   INTO streamed, ids, dists, starts
   FROM kept AS k;
-  IF coalesce(cardinality(ids), 0) >= max_rank OR streamed < fetch_n THEN
-    PERFORM set_config('enable_seqscan', seqscan, true);
-    n := coalesce(cardinality(ids), 0);
-    RETURN QUERY
-      SELECT u.id, u.ord::integer, 1 - u.dist, u.start_char
-      FROM unnest(ids, dists, starts) WITH ORDINALITY AS u (id, dist, start_char, ord);
-    IF n >= max_rank THEN
-      RETURN;
-    END IF;
-  ELSE
-  -- The loop reads the index stream lazily (a cursor): it stops as soon as max_rank documents are in.
+  RETURN QUERY
+    SELECT u.id, (n + u.ord)::integer, 1 - u.dist, u.start_char
+    FROM unnest(ids, dists, starts) WITH ORDINALITY AS u (id, dist, start_char, ord);
+  n := n + coalesce(cardinality(ids), 0);
+  IF n < max_rank AND streamed >= fetch_n THEN
+  -- 3. The loop reads the index stream lazily (a cursor): it stops as soon as max_rank documents are
+  -- in, passing over the n documents already returned.
   FOR rec IN
     SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
     FROM search.passages AS p
@@ -111,16 +129,18 @@ BEGIN
   LOOP
     CONTINUE WHEN rec.id = ANY(seen);
     seen := seen || rec.id;
-    n := n + 1;
+    CONTINUE WHEN cardinality(seen) <= n;
     doc_id := rec.id;
-    rank := n;
+    rank := cardinality(seen);
     score := 1 - rec.dist;
     passage_start := rec.start_char;
     RETURN NEXT;
-    EXIT WHEN n >= max_rank;
+    EXIT WHEN rank >= max_rank;
   END LOOP;
-  PERFORM set_config('enable_seqscan', seqscan, true);
+  n := greatest(n, cardinality(seen));
   END IF;
+  END IF;
+  PERFORM set_config('enable_seqscan', seqscan, true);
   IF n < max_rank THEN
     SELECT count(*) INTO available FROM (
       SELECT 1 FROM public.documents AS d

@@ -47,3 +47,44 @@ def test_best_passage_scores_the_document_and_gives_the_snippet(
         @ minilm.encode([f"Notes\n{docs[0].body[top.passage_start :]}"])[0]
     )
     assert top.semantic_score == pytest.approx(float(best), abs=0.05)
+
+
+def test_documents_of_many_passages_rank_as_the_stream_gives_them(
+    pool: ConnectionPool, minilm: Embedder
+) -> None:
+    """search.semantic_ranks reads the first page's passages, then a longer read, then the stream: with
+    documents of many passages near the query (so the page's passages repeat documents, and 16 more do
+    not complete it), every depth is the index's order of documents by best passage."""
+    lines = [
+        "A small bicycle for children with training wheels.",
+        "Kids learn to ride on a light bike with bright colours.",
+        "The child's first bike: easy to handle, safe brakes.",
+        "Training wheels help young riders balance on the bicycle.",
+    ]
+    docs = [
+        Document(f"many{i}", f"Bikes {i}", " ".join(f"{lines[(i + j) % 4]} Part {j}." for j in range(30)))
+        for i in range(5)
+    ] + [Document(f"one{i}", "", f"{lines[i % 4]} Note {i}.") for i in range(8)]
+    upsert_documents(pool, minilm, docs, EmbedPlan(max_chars=60, overlap=0))
+    vec = minilm.encode(["a bike for kids"])[0]
+    with pool.connection() as conn:
+        per_doc = conn.execute(
+            "SELECT count(*) FROM search.passages p JOIN documents d ON d.id = p.doc_id "
+            "WHERE d.external_id = 'many0'"
+        ).fetchone()
+        assert per_doc is not None and per_doc[0] > 20
+        # the definition: the index's stream of passages (the same settings), each document where its
+        # first passage appears
+        conn.execute("SET hnsw.ef_search = 1000")
+        conn.execute("SET hnsw.iterative_scan = strict_order")
+        conn.execute("SET enable_seqscan = off")
+        stream = conn.execute(
+            "SELECT doc_id FROM search.passages ORDER BY embedding <=> %s LIMIT 100000", [vec]
+        ).fetchall()
+        exact = list(dict.fromkeys(d for (d,) in stream))
+        conn.rollback()
+        ranks = "SELECT doc_id, rank FROM search.semantic_ranks(%s, %s, NULL, 1000, 0)"  # the index, always
+        for k in (1, 3, 5, 6, 10, 13, len(exact), len(exact) + 5):
+            rows = conn.execute(ranks, [vec, k]).fetchall()
+            assert [d for d, _ in rows] == exact[:k]
+            assert [r for _, r in rows] == list(range(1, min(k, len(exact)) + 1))
