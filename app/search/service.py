@@ -7,9 +7,10 @@ so psql, the CLI and HTTP always agree.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,7 @@ class SearchService:
         self.models = models
         self.settings = settings
         self.answers = AnswerCache(settings.answer_cache_size)
+        self._rules = True  # whether the database held a synonym rule or a curation at the last search
 
     def validate(self, req: SearchRequest) -> None:
         s = self.settings
@@ -198,16 +200,27 @@ class SearchService:
         searched, with `counts` the total and facet rows (search.facets: still being counted on a spare
         connection `beside` keeps open, taken after the search's own, or counted after the search on its
         connection when none is free), and the answer version this connection saw before the statement.
-        The synonyms, the curation in force and the version are read first in one round trip on the same
-        connection, so a rule or a curation applies from the next search on."""
-        with self.checked_cursor(model_name) as cur:
+        The synonyms, the curation in force and the version are read on the same connection before the
+        statement runs (or, while there are no rules, with it: run_ahead), so a rule or a curation
+        applies from the next search on."""
+        # While the database holds no synonym rule and no curation (as the last search saw), a search
+        # without facet counts to start beside it sends its statement with the context, in one round trip
+        # (run_ahead); a rule or curation that appeared meanwhile has it run again.
+        ahead = counts is None and not self._rules
+        with self.checked_cursor(None if ahead else model_name) as cur:
             spare = beside.enter_context(self._beside(counts))
             keyword_leg = mode in (Mode.keyword, Mode.hybrid) and params["terms"]
-            context = cur.execute(
-                query("search_context"), {"terms": params["terms"] if keyword_leg else None, "q": params["q"]}
-            ).fetchone()
+            context_params = {"terms": params["terms"] if keyword_leg else None, "q": params["q"]}
+            early = run_ahead(cur.connection, model_name, context_params, mode, params) if ahead else None
+            context = (
+                early.context if early else cur.execute(query("search_context"), context_params).fetchone()
+            )
             assert context is not None
+            self._rules = bool(context["rules"])
             groups: dict[str, list[str]] = dict(context["synonyms"] or {})
+            plain = context["pinned"] is None and context["hidden"] is None
+            if early is not None and plain and not groups:
+                return early.rows, early.complete, groups, [], str(context["version"])
             if groups:
                 terms, groups = expand(params["terms"], groups)
                 params = {**params, "terms": terms, "filters": with_synonyms(params["filters"], groups)}
@@ -222,18 +235,14 @@ class SearchService:
             if facet_params is not None and spare is not None:  # counted while the search runs
                 facet_rows = self._counter.submit(facet_rows_on, spare, facet_params)
             try:
-                if context["pinned"] is None and context["hidden"] is None:
+                if plain:
                     rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
                 else:
                     extra = len(context["pinned"] or []) + len(context["hidden"] or [])
                     rows = curated(cur, mode, params, extra)
                 complete = True
                 if mode is not Mode.keyword:  # each hit carries the flag; without hits, one more read
-                    flags = [flag for row in rows if (flag := row.pop("complete", None)) is not None]
-                    if not flags:
-                        done = cur.execute(query("search_complete")).fetchone()
-                        flags = [bool(done and next(iter(done.values())))]
-                    complete = all(flags)
+                    complete = legs_complete(rows, lambda: cur.execute(query("search_complete")).fetchone())
             except BaseException:
                 if isinstance(facet_rows, Future):  # the spare connection is free again before a retry
                     wait([facet_rows])
@@ -315,6 +324,50 @@ class SearchService:
             **bm25,
             "ef_search": params["ef_search"],
         }
+
+
+@dataclass
+class Ahead:
+    """What a search reads in one round trip when it has no facet counts to start beside it."""
+
+    context: dict[str, Any] | None
+    rows: list[dict[str, Any]]
+    complete: bool
+
+
+def run_ahead(
+    conn: psycopg.Connection[Any],
+    model_name: str | None,
+    context_params: dict[str, Any],
+    mode: Mode,
+    params: dict[str, Any],
+) -> Ahead:
+    """In one round trip (a pipeline): the model check (`model_name`: the request's vectors were made
+    here), the search's context, its statement as it runs when no synonym rule and no curation applies
+    (almost every search: the caller runs it again otherwise), the vector legs' flag, and the commit
+    (nothing is left for the pool to end). One transaction, as when they were sent one by one."""
+    with conn.pipeline():
+        if model_name is not None:
+            conn.execute(query("check_model"), {"model": model_name})
+        context = conn.cursor(row_factory=dict_row).execute(query("search_context"), context_params)
+        hits = conn.cursor(row_factory=dict_row).execute(query(f"search_{mode.value}"), params)
+        done = conn.cursor(row_factory=dict_row)
+        if mode is not Mode.keyword:
+            done.execute(query("search_complete"))
+        conn.commit()
+    rows = hits.fetchall()
+    complete = True if mode is Mode.keyword else legs_complete(rows, done.fetchone)
+    return Ahead(context.fetchone(), rows, complete)
+
+
+def legs_complete(rows: list[dict[str, Any]], read_flag: Callable[[], dict[str, Any] | None]) -> bool:
+    """Whether the vector legs saw every match: each hit carries the flag (popped here); without hits,
+    `read_flag` reads it (search_complete.sql, in the statement's transaction)."""
+    flags = [flag for row in rows if (flag := row.pop("complete", None)) is not None]
+    if not flags:
+        done = read_flag()
+        flags = [bool(done and next(iter(done.values())))]
+    return all(flags)
 
 
 def curated(

@@ -145,3 +145,17 @@ def test_totals_and_facets_count_what_the_answer_lists(service: SearchService, p
     )
     assert "b10" not in [h.id for h in mtb.hits] and mtb.total == len(mtb.hits) == counts["mtb"] - 1
     assert {f.value: f.count for f in mtb.facets["kind"]}["road"] == counts["road"] + 1
+
+
+@pytest.mark.parametrize("mode", [Mode.keyword, Mode.semantic, Mode.hybrid])
+def test_a_curation_added_after_searches_without_rules_applies_at_once(
+    service: SearchService, pool: ConnectionPool, mode: Mode
+) -> None:
+    """While the database holds no rule the service sends a search's statement with its context (one
+    round trip); a curation stored meanwhile is still applied by the very next search."""
+    before = ids(service, "mountain bike", mode)
+    assert ids(service, "mountain bike", mode) == before  # sent ahead now: the same answer
+    with pool.connection() as conn:
+        add_curation(conn, "mountain bike", ["b11"], [before[0]])
+    after = ids(service, "mountain bike", mode)
+    assert after[0] == "b11" and before[0] not in after
