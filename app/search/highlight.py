@@ -10,6 +10,7 @@ Everything else is HTML-escaped.
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,9 +88,41 @@ def _marked_spans(window: str, terms: set[str]) -> list[tuple[int, int]]:
     return merged
 
 
+# Where a long body may be cut around the semantic leg's window: characters normalisation leaves as they
+# are and that end a clause (traditional script is folded clause by clause), so a stretch of whole
+# clauses normalises exactly as it does inside the whole body.
+_CUT = re.compile(r"[\s,.!?;:\u3001\u3002]")
+_CUT_REACH = 256  # how far to look for one; none: the whole body
+
+
+def _clauses_around(body: str, start_at: int, width: int) -> tuple[int, int]:
+    """[a, b): whole clauses holding every character the window at `start_at` can show (it shifts left
+    by up to `width` at the body's end), or the whole body when no clause ends near."""
+    lo, hi = max(0, start_at - width), min(len(body), start_at + 2 * width)
+    a = 0
+    if lo > 0:
+        cuts = [m.end() for m in _CUT.finditer(body, max(0, lo - _CUT_REACH), lo)]
+        a = cuts[-1] if cuts else 0
+    after = _CUT.search(body, hi, hi + _CUT_REACH) if hi < len(body) else None
+    b = after.start() if after else len(body)
+    return a, b
+
+
 def snippet(body: str, terms: list[str], width: int = 160, start_at: int | None = None) -> Snippet:
     """The best passage of `body` for `terms` (the start of the body when no term occurs), or the
-    window beginning at character `start_at` of the body (the semantic leg's best passage)."""
+    window beginning at character `start_at` of the body (the semantic leg's best passage: only the
+    clauses around it are normalised, not a long body whole)."""
+    if start_at is None or len(body) <= 4 * width:
+        return _snippet(body, terms, width, start_at, (0, len(body)))
+    a, b = _clauses_around(body, start_at, width)
+    return _snippet(body[a:b], terms, width, start_at - a, (a, len(body)))
+
+
+def _snippet(
+    body: str, terms: list[str], width: int, start_at: int | None, within: tuple[int, int]
+) -> Snippet:
+    """snippet() of `body`, which starts at character within[0] of a body within[1] long (for the
+    ellipses)."""
     wanted = {t for t in terms if t}
     norm, index = _normalized_with_map(body)
     occ = _occurrences(norm, wanted)
@@ -103,8 +136,8 @@ def snippet(body: str, terms: list[str], width: int = 160, start_at: int | None 
 
     orig_start = index[start] if start < len(index) else len(body)
     orig_end = index[end - 1] + 1 if end > 0 and end <= len(index) else len(body)
-    prefix = ELLIPSIS if orig_start > 0 else ""
-    suffix = ELLIPSIS if orig_end < len(body) else ""
+    prefix = ELLIPSIS if within[0] + orig_start > 0 else ""
+    suffix = ELLIPSIS if within[0] + orig_end < within[1] else ""
     parts: list[str] = []
     cursor = orig_start
     for s, e in spans:

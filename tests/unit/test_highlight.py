@@ -32,3 +32,30 @@ def test_best_passage_is_chosen_and_shown_as_written() -> None:
 def test_no_term_found_gives_the_start_of_the_body() -> None:
     s = snippet("<p>" + "x" * 300, ["zzz"], width=50)
     assert s.text == "<p>" + "x" * 47 + "…" and s.html.startswith("&lt;p&gt;")
+
+
+def test_a_long_body_is_cut_at_clauses_with_the_same_snippet() -> None:
+    """The semantic leg's window in a long body: only the clauses around it are normalised, with the
+    same text, marks and ellipses as the whole body gives (traditional script is folded per clause)."""
+    import json
+    import random
+    from pathlib import Path
+
+    import opencc
+
+    from app.search.highlight import _snippet
+
+    corpus = Path(__file__).resolve().parents[2] / "examples" / "data" / "cmrc2018" / "corpus.jsonl"
+    bodies = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines()]
+    to_traditional = opencc.OpenCC("s2t")
+    bodies += [to_traditional.convert(b) for b in bodies[:60]]  # folded back when analysed
+    rng = random.Random(7)
+    cut = 0
+    for body in bodies:
+        for _ in range(3):
+            start = rng.randrange(len(body))
+            terms = query_terms(body[max(0, start - 30) : start + 60])[::2]
+            for width in (160, 50):
+                assert snippet(body, terms, width, start) == _snippet(body, terms, width, start, (0, len(body)))
+                cut += len(body) > 4 * width
+    assert cut > 300
