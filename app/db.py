@@ -41,15 +41,31 @@ _embedded_servers: dict[Path, Any] = {}
 EMBEDDED_CONF = "hybrid_search.conf"
 
 
-def shared_buffers_mb() -> int:
-    """PostgreSQL's page cache for the embedded server: a quarter of the memory, 128 MB to 4 GB. Its
-    default, 128 MB, is a tenth of the bench corpus's indexes: a search then reads most pages through
-    the OS cache (semantic search through the service 4.0 -> 2.6 ms with 2 GB, docs/performance.md)."""
+def shared_buffers_mb(memory: int | None = None) -> int:
+    """PostgreSQL's page cache for the embedded server: a quarter of the memory (`memory` bytes, else
+    this machine's or its container's), 128 MB to 4 GB. Its default, 128 MB, is a tenth of the bench
+    corpus's indexes: a search then reads most pages through the OS cache (semantic search through the
+    service 4.0 -> 2.6 ms with 2 GB, docs/performance.md)."""
+    memory = memory_bytes() if memory is None else memory
+    if memory is None:
+        return 128
+    return max(128, min(4096, memory // 4 // 2**20))
+
+
+def memory_bytes() -> int | None:
+    """The memory this process may use: the machine's, or its cgroup's limit when lower (a container)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
-        return 128
-    return max(128, min(4096, total // 4 // 2**20))
+        return None
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
 
 
 def embedded_server(pgdata: Path, cleanup_mode: str) -> Any:

@@ -21,3 +21,11 @@ def test_the_embedded_server_has_our_page_cache(server_url: str) -> None:
         ).fetchone()
     assert row is not None and row[0] == shared_buffers_mb()
     assert 128 <= shared_buffers_mb() <= 4096
+
+
+def test_the_page_cache_is_a_quarter_of_the_memory_within_bounds() -> None:
+    gb = 2**30
+    assert shared_buffers_mb(8 * gb) == 2048
+    assert shared_buffers_mb(64 * gb) == 4096  # at most 4 GB
+    assert shared_buffers_mb(256 * 2**20) == 128  # at least PostgreSQL's own default
+    assert shared_buffers_mb(1 * gb) == 256  # a container's limit counts (memory_bytes)
