@@ -1,6 +1,6 @@
 -- hybrid-search 0022 (frozen copy): search.semantic_ranks returns the first page's passages as the index
 -- reads them (one statement, no arrays, no passage beyond the page); a page whose documents had two
--- passages there is completed from a longer read, then the stream.
+-- passages there is completed from a longer read, then from the stream.
 
 CREATE OR REPLACE FUNCTION search.semantic_ranks(
     query_embedding vector, max_rank integer, filter jsonb DEFAULT NULL,
@@ -14,11 +14,8 @@ DECLARE
   n integer := 0;
   available bigint;
   rec record;
-  fetch_n integer := max_rank + 16;
+  fetch_n integer;
   streamed integer;
-  ids bigint[];
-  dists double precision[];
-  starts integer[];
 BEGIN
   PERFORM set_config('search.semantic_complete', 'true', true);
   IF query_embedding IS NULL OR max_rank IS NULL OR max_rank < 1 THEN
@@ -49,60 +46,36 @@ BEGIN
 
   seqscan := current_setting('enable_seqscan');
   PERFORM set_config('enable_seqscan', 'off', true);
-  -- (0022) 1. The first max_rank passages of the index stream, each document at its first (best)
-  -- passage, returned as read: when they are max_rank documents (one passage each: the usual case) that
-  -- is the answer, and nothing more is read (no passage beyond the page, no arrays).
-  RETURN QUERY
-    WITH stream AS (
-      SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
-      FROM search.passages AS p
-      WHERE filter IS NULL OR EXISTS (
-        SELECT 1 FROM public.documents AS d
-        WHERE d.id = p.doc_id
-          AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
-                  AND search.text_holds(d.tsv, filter))
-      ORDER BY p.embedding <=> query_embedding
-      LIMIT max_rank
-    ), numbered AS (
-      SELECT s.*, row_number() OVER () AS pos FROM stream AS s
-    ), firsts AS (
-      SELECT DISTINCT ON (x.id) x.id, x.start_char, x.dist, x.pos FROM numbered AS x ORDER BY x.id, x.pos
-    )
-    SELECT f.id, (row_number() OVER (ORDER BY f.pos))::integer, 1 - f.dist, f.start_char
-    FROM firsts AS f ORDER BY f.pos;
-  GET DIAGNOSTICS n = ROW_COUNT;
+  -- (0022) The first max_rank passages of the index stream, each document at its first (best) passage,
+  -- returned as read: when they are max_rank documents (one passage each: the usual case) that is the
+  -- answer, and nothing more is read (no passage beyond the page, no arrays). Otherwise the first
+  -- max_rank + 16 passages give the documents after the n returned, and then the stream itself (below).
+  FOREACH fetch_n IN ARRAY ARRAY[max_rank, max_rank + 16] LOOP
+    RETURN QUERY
+      WITH stream AS (
+        SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
+        FROM search.passages AS p
+        WHERE filter IS NULL OR EXISTS (
+          SELECT 1 FROM public.documents AS d
+          WHERE d.id = p.doc_id
+            AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
+                    AND search.text_holds(d.tsv, filter))
+        ORDER BY p.embedding <=> query_embedding
+        LIMIT fetch_n
+      ), numbered AS (
+        SELECT s.*, row_number() OVER () AS pos FROM stream AS s
+      ), firsts AS (
+        SELECT DISTINCT ON (x.id) x.id, x.start_char, x.dist, x.pos FROM numbered AS x ORDER BY x.id, x.pos
+      )
+      SELECT f.id, (row_number() OVER (ORDER BY f.pos))::integer, 1 - f.dist, f.start_char
+      FROM firsts AS f ORDER BY f.pos OFFSET n LIMIT max_rank - n;
+    GET DIAGNOSTICS streamed = ROW_COUNT;
+    n := n + streamed;
+    EXIT WHEN n >= max_rank;
+  END LOOP;
   IF n < max_rank THEN
-  -- 2. Some documents had two passages there: the first max_rank + 16 passages, the documents after
-  -- the n returned. When they complete the list, or the stream ends within them, this is exactly what
-  -- reading the stream document by document gives (3).
-  WITH stream AS (
-    SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
-    FROM search.passages AS p
-    WHERE filter IS NULL OR EXISTS (
-      SELECT 1 FROM public.documents AS d
-      WHERE d.id = p.doc_id
-        AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
-                AND search.text_holds(d.tsv, filter))
-    ORDER BY p.embedding <=> query_embedding
-    LIMIT fetch_n
-  ), numbered AS (
-    SELECT s.*, row_number() OVER () AS pos FROM stream AS s
-  ), firsts AS (
-    SELECT DISTINCT ON (x.id) x.id, x.start_char, x.dist, x.pos FROM numbered AS x ORDER BY x.id, x.pos
-  ), kept AS (
-    SELECT * FROM firsts ORDER BY firsts.pos OFFSET n LIMIT max_rank - n
-  )
-  SELECT (SELECT count(*) FROM numbered), array_agg(k.id ORDER BY k.pos), array_agg(k.dist ORDER BY k.pos),
-         array_agg(k.start_char ORDER BY k.pos)
-  INTO streamed, ids, dists, starts
-  FROM kept AS k;
-  RETURN QUERY
-    SELECT u.id, (n + u.ord)::integer, 1 - u.dist, u.start_char
-    FROM unnest(ids, dists, starts) WITH ORDINALITY AS u (id, dist, start_char, ord);
-  n := n + coalesce(cardinality(ids), 0);
-  IF n < max_rank AND streamed >= fetch_n THEN
-  -- 3. The loop reads the index stream lazily (a cursor): it stops as soon as max_rank documents are
-  -- in, passing over the n documents already returned.
+  -- The loop reads the index stream lazily (a cursor): it stops as soon as max_rank documents are in,
+  -- passing over the n documents already returned.
   FOR rec IN
     SELECT p.doc_id AS id, p.start_char, p.embedding <=> query_embedding AS dist
     FROM search.passages AS p
@@ -124,7 +97,6 @@ BEGIN
     EXIT WHEN rank >= max_rank;
   END LOOP;
   n := greatest(n, cardinality(seen));
-  END IF;
   END IF;
   PERFORM set_config('enable_seqscan', seqscan, true);
   IF n < max_rank THEN
