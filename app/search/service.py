@@ -203,9 +203,7 @@ class SearchService:
         The synonyms, the curation in force and the version are read on the same connection before the
         statement runs (or, while there are no rules, with it: run_ahead), so a rule or a curation
         applies from the next search on."""
-        # While the database holds no synonym rule and no curation (as the last search saw), a search
-        # without facet counts to start beside it sends its statement with the context, in one round trip
-        # (run_ahead); a rule or curation that appeared meanwhile has it run again.
+        # facet counts start beside the statement, so they need the context first
         ahead = counts is None and not self._rules
         with self.checked_cursor(None if ahead else model_name) as cur:
             spare = beside.enter_context(self._beside(counts))
@@ -240,9 +238,7 @@ class SearchService:
                 else:
                     extra = len(context["pinned"] or []) + len(context["hidden"] or [])
                     rows = curated(cur, mode, params, extra)
-                complete = True
-                if mode is not Mode.keyword:  # each hit carries the flag; without hits, one more read
-                    complete = legs_complete(rows, lambda: cur.execute(query("search_complete")).fetchone())
+                complete = legs_complete(mode, rows, lambda: cur.execute(query("search_complete")).fetchone())
             except BaseException:
                 if isinstance(facet_rows, Future):  # the spare connection is free again before a retry
                     wait([facet_rows])
@@ -356,13 +352,18 @@ def run_ahead(
             done.execute(query("search_complete"))
         conn.commit()
     rows = hits.fetchall()
-    complete = True if mode is Mode.keyword else legs_complete(rows, done.fetchone)
+    complete = legs_complete(mode, rows, done.fetchone)
     return Ahead(context.fetchone(), rows, complete)
 
 
-def legs_complete(rows: list[dict[str, Any]], read_flag: Callable[[], dict[str, Any] | None]) -> bool:
-    """Whether the vector legs saw every match: each hit carries the flag (popped here); without hits,
-    `read_flag` reads it (search_complete.sql, in the statement's transaction)."""
+def legs_complete(
+    mode: Mode, rows: list[dict[str, Any]], read_flag: Callable[[], dict[str, Any] | None]
+) -> bool:
+    """Whether the vector legs saw every match (keyword mode has none): each hit carries the flag
+    (popped here); without hits, `read_flag` reads it (search_complete.sql, in the statement's
+    transaction)."""
+    if mode is Mode.keyword:
+        return True
     flags = [flag for row in rows if (flag := row.pop("complete", None)) is not None]
     if not flags:
         done = read_flag()

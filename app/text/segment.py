@@ -57,8 +57,8 @@ class Segmenter:
         if not _RISKY.search(text):  # most texts: one call, and jieba's HMM where it applies
             return self._with_hmm(text, self._rust.tokenize(text, mode, False), mode)
         out: list[Span] = []
-        for start, block in _blocks(text):
-            if jieba.re_han_default.fullmatch(block) and not _RISKY.search(block):
+        for start, block, han in _blocks(text):
+            if han and not _RISKY.search(block):
                 spans = self._with_hmm(block, self._rust.tokenize(block, mode, False), mode)
             else:
                 spans = list(self.jieba.tokenize(block, mode=mode))
@@ -77,8 +77,9 @@ class Segmenter:
             # single Han characters (a gram never is one; punctuation is not cut by the dictionary)
             while j < n and spans[j][2] - spans[j][1] == 1 and "\u4e00" <= text[spans[j][1]] <= "\u9fd5":
                 j += 1
-            if j - i >= 2 and not self.jieba.FREQ.get(text[spans[i][1] : spans[j - 1][2]]):
-                out.extend(self._hmm(text[spans[i][1] : spans[j - 1][2]], spans[i][1], mode))
+            run = text[spans[i][1] : spans[j - 1][2]] if j - i >= 2 else ""
+            if run and not self.jieba.FREQ.get(run):
+                out.extend(self._hmm(run, spans[i][1], mode))
             else:
                 j = max(j, i + 1)
                 out.extend(spans[i:j])
@@ -105,12 +106,13 @@ def _hmm_words(buf: str) -> tuple[str, ...]:
     return tuple(finalseg.cut(buf))
 
 
-def _blocks(text: str) -> Iterator[tuple[int, str]]:
-    """jieba's own split of a text: runs of re_han_default and what lies between (cut one by one)."""
+def _blocks(text: str) -> Iterator[tuple[int, str, bool]]:
+    """jieba's own split of a text: (start, block, whether it is a run of re_han_default), the runs and
+    what lies between them alternating (the pattern's group: every odd part is a run)."""
     pos = 0
-    for part in jieba.re_han_default.split(text):
+    for k, part in enumerate(jieba.re_han_default.split(text)):
         if part:
-            yield pos, part
+            yield pos, part, k % 2 == 1
             pos += len(part)
 
 
