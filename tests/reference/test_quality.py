@@ -256,22 +256,31 @@ GROUP BY p.doc_id ORDER BY s DESC, p.doc_id
 def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> None:
     """keyword_ranks reads only what can reach the top k (impact-ordered lists, MaxScore): its top k must
     be exactly brute-force BM25's first k, scores and ties included; with another title weight (whole
-    lists, search.keyword_ranks_scan) too, and with a filter."""
+    lists, search.keyword_ranks_scan) too, and with a filter. Queries over at most
+    hybrid_search.keyword_scan_postings postings (2,000: every query on this sample) score every posting
+    in one statement: each query is checked that way and with the MaxScore steps (the setting at 0)."""
     pool, _ = cmrc
     data = load_beir(CMRC)
     queries = [query_terms(q) for q in list(data.queries.values())[:150]]
     queries += [["的"], ["的", "是", "在"], ["战国", "的"], ["北京", "大学", "的", "历史"]]
     queries += [["的", "的", "年"]]  # a repeated term counts twice
+    queries += [["的"] * 6 + ["了"] * 3 + query_terms(q) for q in list(data.queries.values())[150:170]]
     sql = "SELECT doc_id, rank, score FROM search.keyword_ranks(%s, %s, 1.2, 0.75, %s, %s)"
     with pool.connection() as conn:
-        for terms in queries:
-            for title_weight in (2.0, 1.0):
-                naive = conn.execute(NAIVE_BM25, {"terms": terms, "tw": title_weight}).fetchall()
-                for k in (1, 10, 100):
-                    top = conn.execute(sql, [terms, k, None, title_weight]).fetchall()
-                    assert [r[0] for r in top] == [r[0] for r in naive[:k]], (terms, k, title_weight)
-                    assert [r[1] for r in top] == list(range(1, len(top) + 1))
-                    assert [r[2] for r in top] == pytest.approx([r[1] for r in naive[:k]], rel=1e-12)
+        for scan_postings in ("2000", "0"):
+            # local to the transaction: the pooled connection goes back as it came
+            conn.execute(
+                "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true)", [scan_postings]
+            )
+            for terms in queries:
+                for title_weight in (2.0, 1.0):
+                    naive = conn.execute(NAIVE_BM25, {"terms": terms, "tw": title_weight}).fetchall()
+                    for k in (1, 10, 100):
+                        top = conn.execute(sql, [terms, k, None, title_weight]).fetchall()
+                        assert [r[0] for r in top] == [r[0] for r in naive[:k]], (terms, k, title_weight)
+                        assert [r[1] for r in top] == list(range(1, len(top) + 1))
+                        assert [r[2] for r in top] == pytest.approx([r[1] for r in naive[:k]], rel=1e-12)
+            conn.rollback()
         f = Jsonb({"conditions": [{"path": ["nope"], "op": "exists"}]})
         assert conn.execute(sql, [queries[0], 10, f, 2.0]).fetchall() == []
 
