@@ -1,5 +1,5 @@
-"""search.keyword_ranks: one statement scoring every posting when the query's terms hold at most 2,000
-postings; the shortest lists read whole first; hopeless candidates dropped where they are read
+"""search.keyword_ranks: one statement scoring every posting when the query's terms hold at most
+2,000 + 25 * k postings; the shortest lists read whole first; hopeless candidates dropped where they are read
 (migrations/versions/sql/0023_search.sql).
 
 Revision ID: 0023

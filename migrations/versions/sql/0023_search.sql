@@ -1,7 +1,7 @@
 -- hybrid-search 0023 (frozen copy): search.keyword_ranks scores every posting in one statement when the
--- query's terms hold at most 2,000 postings (hybrid_search.keyword_scan_postings), moves the shortest B
--- list to F first (not the heaviest), and drops the candidates that cannot reach theta in the candidates'
--- statement.
+-- query's terms hold at most 2,000 + 25 * max_rank postings (hybrid_search.keyword_scan_postings when
+-- set), moves the shortest B list to F first (not the heaviest), and drops the candidates that cannot
+-- reach theta in the candidates' statement.
 
 CREATE OR REPLACE FUNCTION search.keyword_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
@@ -48,7 +48,8 @@ BEGIN
          (SELECT sum(s.df) FROM search.term_stats AS s WHERE s.term = ANY(query_terms))
   INTO n, avgdl, postings FROM search.corpus_stats AS cs;
   -- Short lists: every posting scored, in one statement.
-  IF postings <= coalesce(nullif(current_setting('hybrid_search.keyword_scan_postings', true), '')::bigint, 2000) THEN
+  IF postings <= coalesce(nullif(current_setting('hybrid_search.keyword_scan_postings', true), '')::bigint,
+                          2000 + 25 * max_rank) THEN
     RETURN QUERY
       WITH w AS (
         SELECT q.term, q.qtf * ln(1 + (n - s.df + 0.5) / (s.df + 0.5)) AS weight
