@@ -172,6 +172,46 @@ def test_title_weight_is_bm25f_over_weighted_counts(pool: ConnectionPool, tiny_m
                 assert got[d.external_id] == pytest.approx(float(score), abs=1e-4), (w, d.external_id)
 
 
+def test_tied_documents_rank_by_id_on_every_keyword_path(pool: ConnectionPool, tiny_m3: Embedder) -> None:
+    """Documents that tie (the same words, the same length) rank by id, whichever way keyword_ranks reads
+    the lists: one statement over short lists, one term's best postings per tf group, MaxScore (the
+    setting at 0: no list is short), and whole lists (search.keyword_ranks_scan, title weight 1)."""
+    docs = [Document(f"tie{i:02d}", "", "苹果 香蕉 橙子") for i in range(30)]
+    docs += [Document(f"long{i:02d}", "", "苹果 香蕉 葡萄 西瓜 " * (i + 1)) for i in range(10)]
+    upsert_documents(pool, tiny_m3, list(reversed(docs)))  # ids are not in external-id order
+    sql = (
+        "SELECT d.external_id FROM search.keyword_ranks(%s, %s, 1.2, 0.75, NULL, %s) r "
+        "JOIN documents d ON d.id = r.doc_id ORDER BY r.rank"
+    )
+    with pool.connection() as conn:
+        for terms in (["苹果"], ["苹果", "香蕉"], ["橙子", "葡萄"]):
+            naive = [r[0] for r in conn.execute(NAIVE_BM25_IDS, {"terms": terms}).fetchall()]
+            for scan_postings in ("", "0"):
+                conn.execute(
+                    "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true)", [scan_postings]
+                )
+                for k in (1, 5, 12, 40):
+                    for title_weight in (2.0, 1.0):
+                        got = [r[0] for r in conn.execute(sql, [terms, k, title_weight]).fetchall()]
+                        assert got == naive[:k], (terms, k, scan_postings, title_weight)
+            conn.rollback()
+
+
+# Brute-force BM25 order (score, then id) of every document holding a term, as external ids.
+NAIVE_BM25_IDS = """
+WITH c AS (SELECT n_docs::float8 AS n, total_len::float8 / n_docs AS avgdl FROM search.corpus_stats),
+w AS (
+  SELECT s.term, ln(1 + (c.n - s.df + 0.5) / (s.df + 0.5)) AS weight
+  FROM search.term_stats AS s CROSS JOIN c WHERE s.term = ANY(%(terms)s::text[])
+), scored AS (
+  SELECT p.doc_id, sum(search.bm25_term(w.weight, p.tf, p.tf_title, p.dl, p.tl, 1.2, 0.75, c.avgdl, 2)
+                       ORDER BY p.term) AS s
+  FROM search.postings AS p JOIN w ON w.term = p.term CROSS JOIN c GROUP BY p.doc_id
+)
+SELECT d.external_id FROM scored JOIN documents AS d ON d.id = scored.doc_id ORDER BY scored.s DESC, d.id
+"""
+
+
 def test_an_analysts_sql_delete_takes_postings_and_passages_with_it(
     pool: ConnectionPool, tiny_m3: Embedder
 ) -> None:
