@@ -181,9 +181,10 @@ $$;
 -- list is read (search.keyword_ranks_scan). So are short lists (0023): when the query's terms hold at most
 -- 2,000 + 25 * max_rank postings in all (or the setting hybrid_search.keyword_scan_postings, when set), one
 -- statement scoring every posting is faster than the steps above (their fixed cost, ~1 ms, is more than
--- reading that many postings; measured on 157,814 documents at max_rank 10 and 100), unless that is one
--- term's list of over 250 postings: a single term's top max_rank is read from each tf group's shortest
--- documents after step 1 (0.5 against 1.1 ms on average).
+-- reading that many postings; measured on 157,814 documents at max_rank 10 and 100), unless one list is
+-- over 250 postings and the others hold at most 200 (hybrid_search.keyword_short_postings, when set): a
+-- single term, or a rare one beside a common one, is then read as the short lists whole and the long
+-- list's max_rank best, after step 1 (0.5-1 ms against 1.3-2 ms through the steps).
 CREATE OR REPLACE FUNCTION search.keyword_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
     filter jsonb DEFAULT NULL, title_weight double precision DEFAULT 2.0)
@@ -214,7 +215,9 @@ DECLARE
   bit integer;
   kept_partial float8[];
   postings bigint;
-  n_terms bigint;
+  others bigint;
+  others_max bigint;
+  longest integer;
 BEGIN
   IF max_rank IS NULL OR max_rank < 1 THEN
     RETURN;
@@ -227,16 +230,17 @@ BEGIN
          CASE WHEN cs.n_docs > 0
               THEN greatest((cs.total_len + (title_weight - 1) * cs.total_title_len)::float8 / cs.n_docs, 1e-9)
               ELSE 1 END,
-         st.postings, st.n_terms
-  INTO n, avgdl, postings, n_terms
+         st.postings, st.postings - st.longest
+  INTO n, avgdl, postings, others
   FROM search.corpus_stats AS cs
-  CROSS JOIN (SELECT sum(s.df) AS postings, count(*) AS n_terms
+  CROSS JOIN (SELECT sum(s.df) AS postings, max(s.df) AS longest
               FROM search.term_stats AS s WHERE s.term = ANY(query_terms)) AS st;
-  -- Short lists: every posting scored, in one statement (a single term's list only when it is very short:
-  -- its best postings are read faster below).
+  others_max := coalesce(nullif(current_setting('hybrid_search.keyword_short_postings', true), '')::bigint, 200);
+  -- Short lists: every posting scored, in one statement (unless one list is long and the others short,
+  -- which is read faster below).
   IF postings <= coalesce(nullif(current_setting('hybrid_search.keyword_scan_postings', true), '')::bigint,
                           2000 + 25 * max_rank)
-     AND (n_terms > 1 OR postings <= 250) THEN
+     AND (others > others_max OR postings <= 250) THEN
     RETURN QUERY
       WITH w AS (
         SELECT q.term, q.qtf * ln(1 + (n - s.df + 0.5) / (s.df + 0.5)) AS weight
@@ -289,19 +293,34 @@ BEGIN
   IF terms IS NULL THEN
     RETURN;
   END IF;
-  -- (0023) One term: its score falls with the document's length in each tf group, so the top max_rank
-  -- are among each group's max_rank shortest documents (ties by id, as the index orders them).
-  IF cardinality(terms) = 1 AND b > 0 AND k1 > 0 THEN
+  -- (0023) One long list, the others short (at most 200 postings in all, or the setting
+  -- hybrid_search.keyword_short_postings: a rare word beside a common one, or one word alone): a document holding none of the short lists' terms scores only in the long list's
+  -- term, where its score falls with the document's length in each tf group; so the top max_rank are
+  -- among the short lists' documents and the long list's max_rank best (each tf group's max_rank
+  -- shortest, ties by id as the index orders them), scored in full.
+  longest := (SELECT j FROM generate_series(1, cardinality(terms)) AS j ORDER BY dfs[j] DESC, j LIMIT 1);
+  IF b > 0 AND k1 > 0 AND others <= others_max THEN
     RETURN QUERY
-      SELECT z.doc_id, (row_number() OVER (ORDER BY z.s DESC, z.doc_id))::integer, z.s
-      FROM (
-        SELECT p.doc_id, search.bm25_term(weights[1], p.tf, p.tf_title, p.dl, p.tl, k1, b, avgdl, title_weight) AS s
-        FROM unnest(gtf) AS g(tfw)
-        CROSS JOIN LATERAL (
-          SELECT p.doc_id, p.tf, p.tf_title, p.dl, p.tl FROM search.postings AS p
-          WHERE p.term = terms[1] AND p.tf + p.tf_title = g.tfw ORDER BY p.dl + p.tl, p.doc_id LIMIT max_rank) AS p
-      ) AS z
-      ORDER BY z.s DESC, z.doc_id LIMIT max_rank;
+      WITH cand AS (
+        SELECT p.doc_id FROM search.postings AS p WHERE p.term = ANY(array_remove(terms, terms[longest]))
+        UNION
+        (SELECT z.doc_id FROM (
+          SELECT p.doc_id,
+                 search.bm25_term(weights[longest], p.tf, p.tf_title, p.dl, p.tl, k1, b, avgdl, title_weight) AS s
+          FROM (SELECT x.tfw FROM unnest(gt, gtf) AS x(ti, tfw) WHERE x.ti = longest) AS g
+          CROSS JOIN LATERAL (
+            SELECT p.doc_id, p.tf, p.tf_title, p.dl, p.tl FROM search.postings AS p
+            WHERE p.term = terms[longest] AND p.tf + p.tf_title = g.tfw ORDER BY p.dl + p.tl, p.doc_id LIMIT max_rank) AS p
+        ) AS z ORDER BY z.s DESC, z.doc_id LIMIT max_rank)
+      ), exact AS (  -- summed in term order, as every path sums; each document's postings through its key
+        SELECT cand.doc_id AS id,
+               (SELECT sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl, p.tl,
+                                            k1, b, avgdl, title_weight) ORDER BY p.term)
+                FROM search.postings AS p WHERE p.doc_id = cand.doc_id AND p.term = ANY(terms)) AS s
+        FROM cand
+      )
+      SELECT e.id, (row_number() OVER (ORDER BY e.s DESC, e.id))::integer, e.s
+      FROM exact AS e ORDER BY e.s DESC, e.id LIMIT max_rank;
     RETURN;
   END IF;
 

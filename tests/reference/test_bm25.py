@@ -174,8 +174,9 @@ def test_title_weight_is_bm25f_over_weighted_counts(pool: ConnectionPool, tiny_m
 
 def test_tied_documents_rank_by_id_on_every_keyword_path(pool: ConnectionPool, tiny_m3: Embedder) -> None:
     """Documents that tie (the same words, the same length) rank by id, whichever way keyword_ranks reads
-    the lists: one statement over short lists, one term's best postings per tf group, MaxScore (the
-    setting at 0: no list is short), and whole lists (search.keyword_ranks_scan, title weight 1)."""
+    the lists: one statement over short lists, one long list's best postings per tf group beside the
+    short lists, MaxScore (both settings off), and whole lists (search.keyword_ranks_scan, title weight
+    1)."""
     docs = [Document(f"tie{i:02d}", "", "苹果 香蕉 橙子") for i in range(30)]
     docs += [Document(f"long{i:02d}", "", "苹果 香蕉 葡萄 西瓜 " * (i + 1)) for i in range(10)]
     upsert_documents(pool, tiny_m3, list(reversed(docs)))  # ids are not in external-id order
@@ -186,14 +187,16 @@ def test_tied_documents_rank_by_id_on_every_keyword_path(pool: ConnectionPool, t
     with pool.connection() as conn:
         for terms in (["苹果"], ["苹果", "香蕉"], ["橙子", "葡萄"]):
             naive = [r[0] for r in conn.execute(NAIVE_BM25_IDS, {"terms": terms}).fetchall()]
-            for scan_postings in ("", "0"):
+            for scan_postings, short_postings in (("", ""), ("0", ""), ("0", "-1")):
                 conn.execute(
-                    "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true)", [scan_postings]
+                    "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true),"
+                    " set_config('hybrid_search.keyword_short_postings', %s, true)",
+                    [scan_postings, short_postings],
                 )
                 for k in (1, 5, 12, 40):
                     for title_weight in (2.0, 1.0):
                         got = [r[0] for r in conn.execute(sql, [terms, k, title_weight]).fetchall()]
-                        assert got == naive[:k], (terms, k, scan_postings, title_weight)
+                        assert got == naive[:k], (terms, k, scan_postings, short_postings, title_weight)
             conn.rollback()
 
 

@@ -256,10 +256,10 @@ GROUP BY p.doc_id ORDER BY s DESC, p.doc_id
 def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> None:
     """keyword_ranks reads only what can reach the top k (impact-ordered lists, MaxScore): its top k must
     be exactly brute-force BM25's first k, scores and ties included; with another title weight (whole
-    lists, search.keyword_ranks_scan) too, and with a filter. Queries over at most
-    2,000 + 25 * k postings (every query on this sample) score every posting in one statement: each
-    query is checked that way (hybrid_search.keyword_scan_postings unset) and with the MaxScore steps (the
-    setting at 0)."""
+    lists, search.keyword_ranks_scan) too, and with a filter. Each query is checked with the settings
+    unset (on this sample most queries hold under 2,000 + 25 * k postings: one statement scores them all),
+    without that scan (one long list beside lists of <= 200 postings is read as those and the long list's
+    best), and through the MaxScore steps alone."""
     pool, _ = cmrc
     data = load_beir(CMRC)
     queries = [query_terms(q) for q in list(data.queries.values())[:150]]
@@ -268,10 +268,12 @@ def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> N
     queries += [["的"] * 6 + ["了"] * 3 + query_terms(q) for q in list(data.queries.values())[150:170]]
     sql = "SELECT doc_id, rank, score FROM search.keyword_ranks(%s, %s, 1.2, 0.75, %s, %s)"
     with pool.connection() as conn:
-        for scan_postings in ("", "0"):
+        for scan_postings, short_postings in (("", ""), ("0", ""), ("0", "-1")):
             # local to the transaction: the pooled connection goes back as it came
             conn.execute(
-                "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true)", [scan_postings]
+                "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true),"
+                " set_config('hybrid_search.keyword_short_postings', %s, true)",
+                [scan_postings, short_postings],
             )
             for terms in queries:
                 for title_weight in (2.0, 1.0):
