@@ -1,7 +1,7 @@
 """search.keyword_ranks: one statement scoring every posting when the query's terms hold at most
-2,000 + 25 * k postings; one long list beside short ones (a single term; a rare word and a common one) read
-as the short lists and the long list's best postings per tf group; the shortest lists read whole first; hopeless candidates dropped where they are read
-(migrations/versions/sql/0023_search.sql).
+2,000 + 25 * k postings; one long list beside short ones (a single word; a rare word and a common one)
+read as the short lists and the long list's best postings per tf group; the shortest lists read whole
+first; hopeless candidates dropped where they are read (migrations/versions/sql/0023_search.sql).
 
 Revision ID: 0023
 Revises: 0022
