@@ -294,10 +294,11 @@ BEGIN
     RETURN;
   END IF;
   -- (0023) One long list, the others short (at most 200 postings in all, or the setting
-  -- hybrid_search.keyword_short_postings: a rare word beside a common one, or one word alone): a document holding none of the short lists' terms scores only in the long list's
-  -- term, where its score falls with the document's length in each tf group; so the top max_rank are
-  -- among the short lists' documents and the long list's max_rank best (each tf group's max_rank
-  -- shortest, ties by id as the index orders them), scored in full.
+  -- hybrid_search.keyword_short_postings: a rare word beside a common one, or one word alone): a
+  -- document holding none of the short lists' terms scores only in the long list's term, where its score
+  -- falls with the document's length in each tf group; so the top max_rank are among the short lists'
+  -- documents and the long list's max_rank best (each tf group's max_rank shortest, ties by id as the
+  -- index orders them), scored in full.
   longest := (SELECT j FROM generate_series(1, cardinality(terms)) AS j ORDER BY dfs[j] DESC, j LIMIT 1);
   IF b > 0 AND k1 > 0 AND others <= others_max THEN
     RETURN QUERY
@@ -310,7 +311,8 @@ BEGIN
           FROM (SELECT x.tfw FROM unnest(gt, gtf) AS x(ti, tfw) WHERE x.ti = longest) AS g
           CROSS JOIN LATERAL (
             SELECT p.doc_id, p.tf, p.tf_title, p.dl, p.tl FROM search.postings AS p
-            WHERE p.term = terms[longest] AND p.tf + p.tf_title = g.tfw ORDER BY p.dl + p.tl, p.doc_id LIMIT max_rank) AS p
+            WHERE p.term = terms[longest] AND p.tf + p.tf_title = g.tfw
+            ORDER BY p.dl + p.tl, p.doc_id LIMIT max_rank) AS p
         ) AS z ORDER BY z.s DESC, z.doc_id LIMIT max_rank)
       ), exact AS (  -- summed in term order, as every path sums; each document's postings through its key
         SELECT cand.doc_id AS id,
@@ -384,7 +386,8 @@ BEGIN
       SELECT p.doc_id, p.dl, p.tl FROM search.postings AS p
       WHERE p.term = x.term AND p.tf + p.tf_title = x.tfw AND p.dl + p.tl <= x.hi) AS p
     GROUP BY p.doc_id
-    HAVING theta IS NULL OR sum(x.w * x.tfw / (x.tfw + x.kb * (p.dl + p.tl) + x.ka)) + b_bound - sum(x.bnd) >= theta
+    HAVING theta IS NULL
+        OR sum(x.w * x.tfw / (x.tfw + x.kb * (p.dl + p.tl) + x.ka)) + b_bound - sum(x.bnd) >= theta
   ) AS c;
   IF cardinality(kept_ids) >= max_rank THEN
     theta := greatest(theta, (SELECT x FROM unnest(kept_partial) AS x ORDER BY x DESC OFFSET max_rank - 1 LIMIT 1) - 1e-9);
