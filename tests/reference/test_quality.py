@@ -280,7 +280,8 @@ def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> N
                     naive = conn.execute(NAIVE_BM25, {"terms": terms, "tw": title_weight}).fetchall()
                     for k in (1, 10, 100):
                         top = conn.execute(sql, [terms, k, None, title_weight]).fetchall()
-                        assert [r[0] for r in top] == [r[0] for r in naive[:k]], (terms, k, title_weight)
+                        where = (terms, k, title_weight, scan_postings, short_postings)
+                        assert [r[0] for r in top] == [r[0] for r in naive[:k]], where
                         assert [r[1] for r in top] == list(range(1, len(top) + 1))
                         assert [r[2] for r in top] == pytest.approx([r[1] for r in naive[:k]], rel=1e-12)
             conn.rollback()
