@@ -3,6 +3,24 @@
 -- set); reads a single term, or one long list beside short ones (hybrid_search.keyword_short_postings),
 -- as the short lists whole and the long list's best postings per tf group; moves the shortest B list to F
 -- first (not the heaviest); and drops the candidates that cannot reach theta in the candidates' statement.
+-- Every path that picks candidates scores them in full through search.bm25_ranked.
+
+CREATE OR REPLACE FUNCTION search.bm25_ranked(
+    ids bigint[], terms text[], weights double precision[], max_rank integer, k1 double precision,
+    b double precision, avgdl double precision, title_weight double precision)
+RETURNS TABLE (doc_id bigint, rank integer, score double precision)
+LANGUAGE sql STABLE AS $$
+  SELECT e.id, (row_number() OVER (ORDER BY e.s DESC, e.id))::integer, e.s
+  FROM (
+    SELECT u.id,
+           (SELECT sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl, p.tl,
+                                        k1, b, avgdl, title_weight) ORDER BY p.term)
+            FROM search.postings AS p WHERE p.doc_id = u.id AND p.term = ANY(terms)) AS s
+    FROM unnest(ids) AS u(id)
+  ) AS e
+  ORDER BY e.s DESC, e.id
+  LIMIT max_rank
+$$;
 
 CREATE OR REPLACE FUNCTION search.keyword_ranks(
     query_terms text[], max_rank integer, k1 double precision DEFAULT 1.2, b double precision DEFAULT 0.75,
@@ -30,6 +48,7 @@ DECLARE
   b_ub float8;
   b_bound float8;
   cut float8[];
+  bound float8[];
   tj integer;
   bit integer;
   kept_partial float8[];
@@ -120,28 +139,18 @@ BEGIN
   -- index orders them), scored in full.
   longest := (SELECT j FROM generate_series(1, cardinality(terms)) AS j ORDER BY dfs[j] DESC, j LIMIT 1);
   IF b > 0 AND k1 > 0 AND others <= others_max THEN
-    RETURN QUERY
-      WITH cand AS (
-        SELECT p.doc_id FROM search.postings AS p WHERE p.term = ANY(array_remove(terms, terms[longest]))
-        UNION
-        (SELECT z.doc_id FROM (
-          SELECT p.doc_id,
-                 search.bm25_term(weights[longest], p.tf, p.tf_title, p.dl, p.tl, k1, b, avgdl, title_weight) AS s
-          FROM (SELECT x.tfw FROM unnest(gt, gtf) AS x(ti, tfw) WHERE x.ti = longest) AS g
-          CROSS JOIN LATERAL (
-            SELECT p.doc_id, p.tf, p.tf_title, p.dl, p.tl FROM search.postings AS p
-            WHERE p.term = terms[longest] AND p.tf + p.tf_title = g.tfw
-            ORDER BY p.dl + p.tl, p.doc_id LIMIT max_rank) AS p
-        ) AS z ORDER BY z.s DESC, z.doc_id LIMIT max_rank)
-      ), exact AS (  -- summed in term order, as every path sums; each document's postings through its key
-        SELECT cand.doc_id AS id,
-               (SELECT sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl, p.tl,
-                                            k1, b, avgdl, title_weight) ORDER BY p.term)
-                FROM search.postings AS p WHERE p.doc_id = cand.doc_id AND p.term = ANY(terms)) AS s
-        FROM cand
-      )
-      SELECT e.id, (row_number() OVER (ORDER BY e.s DESC, e.id))::integer, e.s
-      FROM exact AS e ORDER BY e.s DESC, e.id LIMIT max_rank;
+    RETURN QUERY SELECT * FROM search.bm25_ranked(ARRAY(
+      SELECT p.doc_id FROM search.postings AS p WHERE p.term = ANY(array_remove(terms, terms[longest]))
+      UNION
+      (SELECT z.doc_id FROM (
+        SELECT p.doc_id,
+               search.bm25_term(weights[longest], p.tf, p.tf_title, p.dl, p.tl, k1, b, avgdl, title_weight) AS s
+        FROM (SELECT x.tfw FROM unnest(gt, gtf) AS x(ti, tfw) WHERE x.ti = longest) AS g
+        CROSS JOIN LATERAL (
+          SELECT p.doc_id, p.tf, p.tf_title, p.dl, p.tl FROM search.postings AS p
+          WHERE p.term = terms[longest] AND p.tf + p.tf_title = g.tfw
+          ORDER BY p.dl + p.tl, p.doc_id LIMIT max_rank) AS p
+      ) AS z ORDER BY z.s DESC, z.doc_id LIMIT max_rank)), terms, weights, max_rank, k1, b, avgdl, title_weight);
     RETURN;
   END IF;
 
@@ -179,8 +188,11 @@ BEGIN
     full_read := ARRAY(SELECT generate_series(1, cardinality(terms)));
     cut_terms := '{}';
   END IF;
-  -- each B term's cut: what a document holding no F term must score in it to reach theta
+  -- each B term's cut: what a document holding no F term must score in it to reach theta; and what it adds
+  -- at most to a document not seen in it (below its cut, at most its ub; F terms: 0, every posting is read)
   cut := ARRAY(SELECT theta - (b_ub - ub[j]) FROM generate_series(1, cardinality(terms)) AS j);
+  bound := ARRAY(SELECT CASE WHEN j = ANY(cut_terms) THEN least(ub[j], greatest(cut[j], 0)) ELSE 0 END
+                 FROM generate_series(1, cardinality(terms)) AS j);
   SELECT array_agg(CASE
            WHEN x.ti = ANY(full_read) THEN 2147483647
            WHEN b <= 0 OR k1 <= 0 THEN CASE WHEN cut[x.ti] <= ub[x.ti] THEN 2147483647 ELSE -1 END
@@ -192,22 +204,21 @@ BEGIN
   -- 4. Candidates: partial scores over what was read, and which B terms each was seen in (a bit each).
   -- (0023) Those that cannot reach theta even with the most their unseen B terms could add (below their
   -- cut) are dropped here, before the completion.
-  b_bound := coalesce((SELECT sum(least(ub[j], greatest(cut[j], 0))) FROM unnest(cut_terms) AS j), 0);
+  b_bound := coalesce((SELECT sum(bound[j]) FROM unnest(cut_terms) AS j), 0);
   PERFORM set_config('plan_cache_mode', 'force_custom_plan', true);
   SELECT array_agg(c.id), array_agg(c.partial), array_agg(c.seen) INTO kept_ids, kept_partial, kept_seen
   FROM (
-    SELECT p.doc_id AS id, sum(x.w * x.tfw / (x.tfw + x.kb * (p.dl + p.tl) + x.ka)) AS partial, bit_or(x.bit) AS seen
+    SELECT p.doc_id AS id, sum(x.w * x.tfw / (x.tfw + x.kb * (p.dl + p.tl) + x.ka)) AS partial, bit_or(x.bit) AS seen,
+           sum(x.bnd) AS seen_bound
     FROM (SELECT g.tfw, g.hi, terms[g.ti] AS term, weights[g.ti] AS w, k1 * b / avgdl AS kb, k1 * (1 - b) AS ka,
-                 coalesce(1 << array_position(cut_terms, g.ti), 0) AS bit,
-                 CASE WHEN g.ti = ANY(cut_terms) THEN least(ub[g.ti], greatest(cut[g.ti], 0)) ELSE 0 END AS bnd
+                 coalesce(1 << array_position(cut_terms, g.ti), 0) AS bit, bound[g.ti] AS bnd
           FROM unnest(gt, gtf, ghi) AS g(ti, tfw, hi) WHERE g.hi >= 0) AS x
     CROSS JOIN LATERAL (
       SELECT p.doc_id, p.dl, p.tl FROM search.postings AS p
       WHERE p.term = x.term AND p.tf + p.tf_title = x.tfw AND p.dl + p.tl <= x.hi) AS p
     GROUP BY p.doc_id
-    HAVING theta IS NULL
-        OR sum(x.w * x.tfw / (x.tfw + x.kb * (p.dl + p.tl) + x.ka)) + b_bound - sum(x.bnd) >= theta
-  ) AS c;
+  ) AS c
+  WHERE theta IS NULL OR c.partial + b_bound - c.seen_bound >= theta;
   IF cardinality(kept_ids) >= max_rank THEN
     theta := greatest(theta, (SELECT x FROM unnest(kept_partial) AS x ORDER BY x DESC OFFSET max_rank - 1 LIMIT 1) - 1e-9);
   END IF;
@@ -216,9 +227,8 @@ BEGIN
   FOREACH tj IN ARRAY cut_terms LOOP
     EXIT WHEN kept_ids IS NULL;
     bit := 1 << array_position(cut_terms, tj);
-    -- what the later B terms could still add (below their cut, at most their ub)
-    rest := coalesce((SELECT sum(least(ub[u], greatest(cut[u], 0)))
-                      FROM unnest(cut_terms[array_position(cut_terms, tj) + 1:]) AS u), 0);
+    -- what the later B terms could still add
+    rest := coalesce((SELECT sum(bound[u]) FROM unnest(cut_terms[array_position(cut_terms, tj) + 1:]) AS u), 0);
     SELECT array_agg(k.id), array_agg(k.s + coalesce(o.s, 0)), array_agg(k.seen | bit)
     INTO kept_ids, kept_partial, kept_seen
     FROM unnest(kept_ids, kept_partial, kept_seen) AS k(id, s, seen)
@@ -226,26 +236,16 @@ BEGIN
       SELECT search.bm25_term(weights[tj], p.tf, p.tf_title, p.dl, p.tl, k1, b, avgdl, title_weight) AS s
       FROM search.postings AS p WHERE k.seen & bit = 0 AND p.doc_id = k.id AND p.term = terms[tj]) AS o ON true
     WHERE theta IS NULL
-       OR (k.s + rest + CASE WHEN k.seen & bit = 0 THEN least(ub[tj], greatest(cut[tj], 0))
-                             ELSE 0 END >= theta  -- checked before the lookup
+       OR (k.s + rest + CASE WHEN k.seen & bit = 0 THEN bound[tj] ELSE 0 END >= theta  -- before the lookup
            AND k.s + coalesce(o.s, 0) + rest >= theta);
     IF cardinality(kept_ids) >= max_rank THEN
       theta := greatest(theta, (SELECT x FROM unnest(kept_partial) AS x ORDER BY x DESC OFFSET max_rank - 1 LIMIT 1) - 1e-9);
     END IF;
   END LOOP;
   -- 5. Final scores summed in term order, so that equal documents tie exactly whichever path found them.
-  RETURN QUERY
-    WITH top AS (
-      SELECT k.id FROM unnest(kept_ids, kept_partial) AS k(id, s)
-      WHERE k.s >= coalesce((SELECT x FROM unnest(kept_partial) AS x ORDER BY x DESC OFFSET max_rank - 1 LIMIT 1), 0) - 1e-9
-    ), exact AS (
-      SELECT p.doc_id AS id,
-             sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl, p.tl,
-                                  k1, b, avgdl, title_weight) ORDER BY p.term) AS s
-      FROM top JOIN search.postings AS p ON p.doc_id = top.id AND p.term = ANY(terms)
-      GROUP BY p.doc_id
-    )
-    SELECT e.id, (row_number() OVER (ORDER BY e.s DESC, e.id))::integer, e.s
-    FROM exact AS e ORDER BY e.s DESC, e.id LIMIT max_rank;
+  RETURN QUERY SELECT * FROM search.bm25_ranked(ARRAY(
+    SELECT k.id FROM unnest(kept_ids, kept_partial) AS k(id, s)
+    WHERE k.s >= coalesce((SELECT x FROM unnest(kept_partial) AS x ORDER BY x DESC OFFSET max_rank - 1 LIMIT 1), 0) - 1e-9
+  ), terms, weights, max_rank, k1, b, avgdl, title_weight);
 END
 $$;

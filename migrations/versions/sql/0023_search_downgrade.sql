@@ -175,3 +175,6 @@ BEGIN
     FROM exact AS e ORDER BY e.s DESC, e.id LIMIT max_rank;
 END
 $$;
+
+DROP FUNCTION IF EXISTS search.bm25_ranked(bigint[], text[], double precision[], integer, double precision,
+    double precision, double precision, double precision);
