@@ -67,9 +67,7 @@ class Segmenter:
 
     def _with_hmm(self, text: str, spans: list[Span], mode: str) -> list[Span]:
         """jieba's cut from the dictionary's (`spans`, no HMM): as jieba does, each run of two or more
-        single characters that is not itself a word goes through jieba's HMM (finalseg). The HMM is
-        jieba's own: jieba-rs's breaks near ties otherwise (常在较: 常|在|较 in jieba, 常在|较 in
-        jieba-rs)."""
+        single characters that is not itself a word goes through jieba's own HMM (see the module)."""
         out: list[Span] = []
         i, n = 0, len(spans)
         while i < n:
