@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import InvalidDocument
-from app.text import Token, analyzer, document_tokens, term_frequencies, tsvector_literal
+from app.text import analyzer
 from app.text.pinyin import FieldPinyin, field_pinyin
+from app.text.tsvector import tsvector_of
 
 MAX_ID_CHARS = 512
 MAX_BATCH = 1000  # documents in one write request (POST /documents, the bench's upserts)
@@ -69,17 +71,18 @@ class AnalyzedDocument:
 def analyze(doc: Document) -> AnalyzedDocument:
     """Tokenise title then body into one stream (the tsvector and BM25's tf and dl), keeping the title's
     own counts so a title weight (BM25F-style) can be applied at query time."""
-    title = document_tokens(doc.title)
-    body = document_tokens(doc.body)
-    shift = title[-1].position + 1 if title else 0  # a gap: no phrase spans the title and the body
-    tokens: list[Token] = title + [Token(t.term, t.position + shift, t.start, t.end) for t in body]
+    a = analyzer()
+    title, title_at = a.document_terms(doc.title)
+    body, body_at = a.document_terms(doc.body)
+    shift = title_at[-1] + 1 if title else 0  # a gap: no phrase spans the title and the body
+    terms = title + body
     return AnalyzedDocument(
         doc,
-        tsvector_literal(tokens),
-        len(tokens),
-        dict(term_frequencies(tokens)),
+        tsvector_of(terms, title_at + [p + shift for p in body_at] if shift else title_at + body_at),
+        len(terms),
+        dict(Counter(terms)),
         len(title),
-        dict(term_frequencies(title)),
+        dict(Counter(title)),
         pinyin_of(doc),
     )
 

@@ -68,18 +68,22 @@ class Segmenter:
     def _with_hmm(self, text: str, spans: list[Span], mode: str) -> list[Span]:
         """jieba's cut from the dictionary's (`spans`, no HMM): as jieba does, each run of two or more
         single characters that is not itself a word goes through jieba's own HMM (see the module)."""
+        # single Han characters (a gram never is one; punctuation is not cut by the dictionary)
+        single = [e - s == 1 and "\u4e00" <= w <= "\u9fd5" for w, s, e in spans]
         out: list[Span] = []
         i, n = 0, len(spans)
         while i < n:
-            j = i
-            # single Han characters (a gram never is one; punctuation is not cut by the dictionary)
-            while j < n and spans[j][2] - spans[j][1] == 1 and "\u4e00" <= text[spans[j][1]] <= "\u9fd5":
+            if not single[i]:
+                out.append(spans[i])
+                i += 1
+                continue
+            j = i + 1
+            while j < n and single[j]:
                 j += 1
             run = text[spans[i][1] : spans[j - 1][2]] if j - i >= 2 else ""
             if run and not self.jieba.FREQ.get(run):
                 out.extend(self._hmm(run, spans[i][1], mode))
             else:
-                j = max(j, i + 1)
                 out.extend(spans[i:j])
             i = j
         return out

@@ -27,10 +27,12 @@ from typing import Any
 
 import jieba
 
-from app.text.segment import Segmenter
+from app.text.segment import Segmenter, Span
 
 # Postgres refuses lexemes over 2,047 bytes; a "word" this long is noise, not a search term.
 MAX_TERM_CHARS = 64
+# Words whose term() is kept, per analyzer (cleared when full: a few MB)
+TERM_CACHE_SIZE = 200_000
 
 # Lucene's EnglishAnalyzer stop words (ENGLISH_STOP_WORDS_SET).
 ENGLISH_STOPWORDS = frozenset(
@@ -72,6 +74,7 @@ ENGLISH_STOPWORDS = frozenset(
 )
 _LATIN_WORD = re.compile(r"^[a-z\u00df-\u024f]+$")
 _HAS_LETTER = re.compile(r"[a-zA-Z]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class Analyzer:
                 self.normalize(w.strip()) for w in text.splitlines() if w.strip() and not w.startswith("#")
             )
         self.stopwords = frozenset(stop)
+        self._terms: dict[str, str | None] = {}  # term() per word
         self._stemmer = None
         if config.stemmer_language:
             import Stemmer
@@ -177,7 +181,18 @@ class Analyzer:
         return self.fold(normalize(text))
 
     def term(self, word: str) -> str | None:
-        """The indexed form of one jieba word (already normalised), or None when it is not kept."""
+        """The indexed form of one jieba word (already normalised), or None when it is not kept. Kept per
+        word (words repeat: an ingest asks for the same few thousand most of the time)."""
+        try:
+            return self._terms[word]
+        except KeyError:
+            pass
+        if len(self._terms) >= TERM_CACHE_SIZE:
+            self._terms.clear()
+        kept = self._terms[word] = self._term(word)
+        return kept
+
+    def _term(self, word: str) -> str | None:
         word = word.strip()
         if not is_term(word) or word in self.stopwords:
             return None
@@ -185,39 +200,34 @@ class Analyzer:
             return str(self._stemmer.stemWord(word))
         return word
 
-    def _tokens(self, text: str, mode: str) -> list[Token]:
-        tokens: list[Token] = []
+    def _kept(self, text: str, mode: str) -> list[Span]:
+        """(term, start, end) of the tokens kept, in jieba's order."""
+        term = self.term
+        kept: list[Span] = []
         for word, start, end in self._segmenter.tokenize(self.normalize(text), mode):
-            term = self.term(word)
-            if term is not None:
-                tokens.append(Token(term, len(tokens) + 1, start, end))
-        return tokens
+            t = term(word)
+            if t is not None:
+                kept.append((t, start, end))
+        return kept
+
+    def document_terms(self, text: str) -> tuple[list[str], list[int]]:
+        """A document's terms and their positions (document_tokens without the offsets: what an ingest
+        stores)."""
+        kept = self._kept(text, "search")
+        return [t for t, _, _ in kept], word_positions(kept)
 
     def document_tokens(self, text: str) -> list[Token]:
         """Search-mode tokens, a word's sub-words at the word's own position (中华人民共和国 and its 中华,
         人民, 共和国 all at one position), so positions count words: a phrase's words are adjacent in
-        the tsvector exactly when they follow each other in the text. jieba gives a word's sub-words
-        just before the word, inside its span: a token that overlaps or covers the spans before it
-        joins their position."""
-        tokens = self._tokens(text, "search")
-        positions: list[int] = []
-        groups: list[tuple[int, int, int, int]] = []  # (start, end, first token, position) per word
-        for i, tok in enumerate(tokens):
-            start, end, first = tok.start, tok.end, i
-            while groups and (groups[-1][1] > tok.start or groups[-1][0] >= tok.start):
-                g_start, g_end, first, _ = groups.pop()
-                start, end = min(start, g_start), max(end, g_end)
-            position = groups[-1][3] + 1 if groups else 1
-            groups.append((start, end, first, position))
-            positions[first:] = [position] * (i - first)
-            positions.append(position)
-        return [Token(t.term, p, t.start, t.end) for t, p in zip(tokens, positions, strict=True)]
+        the tsvector exactly when they follow each other in the text (word_positions)."""
+        kept = self._kept(text, "search")
+        return [Token(t, p, s, e) for (t, s, e), p in zip(kept, word_positions(kept), strict=True)]
 
     def query_tokens(self, text: str) -> list[Token]:
-        return self._tokens(text, "default")
+        return [Token(t, i, s, e) for i, (t, s, e) in enumerate(self._kept(text, "default"), 1)]
 
     def query_terms(self, text: str) -> list[str]:
-        return [t.term for t in self.query_tokens(text)]
+        return [t for t, _, _ in self._kept(text, "default")]
 
     def term_spans(self, text: str, terms: set[str]) -> list[tuple[int, int]]:
         """(start, end) of the search-mode tokens of already normalised text whose term is one of `terms`
@@ -285,12 +295,30 @@ def normalize(text: str) -> str:
 
 
 def _has_surrogates(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _SURROGATE.search(text) is not None
 
 
 def is_term(word: str) -> bool:
     """A token is kept when it holds a letter or digit and is not absurdly long."""
     return 0 < len(word) <= MAX_TERM_CHARS and any(ch.isalnum() for ch in word)
+
+
+def word_positions(spans: list[Span]) -> list[int]:
+    """Each search-mode token's 1-based word position. jieba gives a word's sub-words just before the
+    word, inside its span: a token that overlaps or covers the spans before it joins their position."""
+    positions: list[int] = []
+    groups: list[tuple[int, int, int, int]] = []  # (start, end, first token, position) per word
+    for i, (_, start, end) in enumerate(spans):
+        at, first = start, i
+        while groups and (groups[-1][1] > at or groups[-1][0] >= at):
+            g_start, g_end, first, _ = groups.pop()
+            start, end = min(start, g_start), max(end, g_end)
+        position = groups[-1][3] + 1 if groups else 1
+        groups.append((start, end, first, position))
+        if first < i:
+            positions[first:] = [position] * (i - first)
+        positions.append(position)
+    return positions
 
 
 def document_tokens(text: str) -> list[Token]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.text import document_tokens, normalize, query_terms, term_frequencies, tsvector_literal
+from pytest import MonkeyPatch
+
+from app.ingest.documents import Document, analyze
+from app.text import document_tokens, normalize, query_terms, term_frequencies, tokenizer, tsvector_literal
 from app.text.tokenizer import Token
 from app.text.tsvector import quote_lexeme
 
@@ -49,3 +52,19 @@ def test_tsvector_literal_quotes_everything() -> None:
 
 def test_tsvector_positions_clamped() -> None:
     assert tsvector_literal([Token("x", 20000, 0, 1)]) == "'x':16383"
+
+
+def test_analyze_agrees_with_the_tokens_it_is_a_shortcut_for(monkeypatch: MonkeyPatch) -> None:
+    """analyze() reads terms and positions without building tokens, and keeps each word's term:
+    the same tsvector and counts as from document_tokens, also while the term cache clears."""
+    title, body = "中华人民共和国 Searching", "我来到北京清华大学, 60-70 差差差 it's 猫猫 " + "的 " * 300
+    for size in (tokenizer.TERM_CACHE_SIZE, 2):
+        monkeypatch.setattr(tokenizer, "TERM_CACHE_SIZE", size)
+        a = analyze(Document("d", title, body))
+        head, tail = document_tokens(title), document_tokens(body)
+        shift = head[-1].position + 1
+        tokens = head + [Token(t.term, t.position + shift, t.start, t.end) for t in tail]
+        assert a.tsvector == tsvector_literal(tokens)
+        assert (a.doc_len, a.title_len) == (len(tokens), len(head))
+        assert a.term_freqs == dict(term_frequencies(tokens)) and a.term_freqs["的"] == 300
+        assert a.title_freqs == dict(term_frequencies(head))
