@@ -26,7 +26,8 @@ def render(report: dict[str, Any]) -> str:
     ing = report["ingest"]
     rate = ing["docs_per_s"] or 0
     lines.append(
-        f"ingest: {ing['documents']} documents, {ing['postings']} postings, {ing['seconds']} s, "
+        f"ingest: {ing['documents']} documents, {ing['postings']} postings, {ing['seconds']} s "
+        f"(load {ing['load_s']} s, then the postings' and documents' own indexes), "
         f"tokenising in {ing['processes']} process(es)"
     )
     lines.append(_row("tokenise docs/s, one process", ing["tokenize_one_process"]["docs_per_s"]))

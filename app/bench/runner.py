@@ -184,7 +184,6 @@ def _run(
             options.index.ef_construction,
         )
         store.register_model(conn, model, with_sparse=settings.sparse_enabled, index=vector_index)
-    engine.drop_indexes(pool)
 
     plan = EmbedPlan.from_settings(settings)
     if vectors is not None:  # one vector per document, as the other engines' tables hold
@@ -194,7 +193,7 @@ def _run(
     processes = options.ingest_processes
     ingest, sample = engine.load(pool, records, model, plan, options.batch_size, processes, keep)
     ingest["limit"] = options.limit_docs
-    indexes = engine.build_indexes(pool, options.index)
+    indexes = engine.index_report(pool, options.index, ingest["built_s"])
 
     queries = draw_queries([a.doc.body for a in sample], [set(a.term_freqs) for a in sample], options.queries)
     t0 = time.perf_counter()

@@ -33,8 +33,9 @@ def is_empty(pool: ConnectionPool) -> bool:
 @contextmanager
 def deferred_indexes(pool: ConnectionPool, say: Callable[[str], None] = log.info) -> Iterator[dict[str, Any]]:
     """Drop the search indexes for the length of the block, then build them (also when the block
-    raises); yields a dict that receives the indexes deferred and the seconds their build took."""
-    out: dict[str, Any] = {"deferred": [], "build_s": None}
+    raises); yields a dict that receives the indexes deferred, the seconds their build took, and
+    each one's (`built_s`)."""
+    out: dict[str, Any] = {"deferred": [], "build_s": None, "built_s": {}}
     with _bulk_lock(pool) as conn:
         if conn is None:
             raise BulkLoadRunning("another bulk load is running; try again when it has finished")
@@ -43,25 +44,29 @@ def deferred_indexes(pool: ConnectionPool, say: Callable[[str], None] = log.info
             yield out
         finally:
             t0 = time.perf_counter()
-            build(conn, say)
+            out["built_s"] = build(conn, say)
             out["build_s"] = round(time.perf_counter() - t0, 2)
 
 
-def build(conn: psycopg.Connection[Any], say: Callable[[str], None] = log.info) -> list[str]:
+def build(conn: psycopg.Connection[Any], say: Callable[[str], None] = log.info) -> dict[str, float]:
     """Build every deferred index, each in its own transaction, with memory for it and no time limit;
-    then ANALYZE, so the planner sees the loaded tables. `conn` is in autocommit mode."""
+    then ANALYZE, so the planner sees the loaded tables. `conn` is in autocommit mode. Returns each
+    index's build time in seconds."""
     names = [r[0] for r in conn.execute("SELECT name FROM search.deferred_indexes ORDER BY name")]
     if not names:
-        return []
+        return {}
     conn.execute(f"SET maintenance_work_mem = '{BUILD_MEMORY}'")
     conn.execute("SET statement_timeout = 0")
+    seconds: dict[str, float] = {}
     for name in names:
         say(f"building index {name} ...")
+        t0 = time.perf_counter()
         conn.execute("SELECT search.restore_indexes(%s)", (name,))
+        seconds[name] = round(time.perf_counter() - t0, 2)
     conn.execute("ANALYZE public.documents, search.postings, search.passages")
     conn.execute("RESET maintenance_work_mem")
     conn.execute("RESET statement_timeout")
-    return names
+    return seconds
 
 
 def restore_interrupted(pool: ConnectionPool) -> list[str]:
@@ -71,7 +76,7 @@ def restore_interrupted(pool: ConnectionPool) -> list[str]:
         if conn.execute("SELECT EXISTS (SELECT 1 FROM search.deferred_indexes)").fetchone() != (True,):
             return []
     with _bulk_lock(pool) as conn:
-        built = build(conn) if conn is not None else []
+        built = list(build(conn)) if conn is not None else []
     if built:
         log.warning("built the indexes an interrupted bulk load had deferred: %s", ", ".join(built))
     return built
