@@ -295,6 +295,58 @@ def _index_mb(conn: Any, name: str) -> float:
     return round(conn.execute("SELECT pg_relation_size(%s::regclass)", [name]).fetchone()[0] / 2**20, 1)
 
 
+def bare_query(expr: str, storage: str, dim: int) -> str:
+    """The bare nearest-passage query over `expr` (the index's column or expression), top 10."""
+    return f"SELECT doc_id FROM search.passages ORDER BY {expr} <=> %s::{storage}({dim}) LIMIT 10"
+
+
+def time_beside_index(
+    service: SearchService,
+    pool: ConnectionPool,
+    queries: Sequence[BenchQuery],
+    vectors: np.ndarray,
+    storage: str,
+    ef_search: int,
+    progress: Progress,
+) -> dict[str, Any]:
+    """The semantic mode through the service and the bare nearest-passage query (index_variants' own, at
+    the service's ef_search) on the same vectors, query by query, which goes first alternating: what
+    the service adds over the index at the same moments and with the same caches. (A vector's second
+    search runs faster than its first, its index pages and graph still in the CPU's caches: the index
+    variants' figures, which run vectors seen before, are warmer than a new query's.)"""
+    sql = bare_query("embedding", storage, vectors.shape[1])
+    ms: dict[str, list[float]] = {"service": [], "index": []}
+    with pool.connection() as conn:
+        conn.execute(f"SET hnsw.ef_search = {int(ef_search)}")
+
+        def run(which: str, q: BenchQuery, v: np.ndarray) -> None:
+            t0 = time.perf_counter()
+            if which == "service":
+                service.search(SearchRequest(q.text, Mode.semantic, limit=10), embedding=v)
+            else:
+                conn.execute(sql, [v]).fetchall()
+            ms[which].append((time.perf_counter() - t0) * 1000)
+
+        pairs = list(zip(queries, vectors, strict=True))
+        for q, v in pairs[:20]:  # warm-up, not timed
+            run("service", q, v)
+            run("index", q, v)
+        for timed in ms.values():
+            timed.clear()
+        for i, (q, v) in enumerate(progress(pairs, "semantic beside the index", None)):
+            for which in ("service", "index") if i % 2 == 0 else ("index", "service"):
+                run(which, q, v)
+        conn.execute("RESET hnsw.ef_search")
+        conn.commit()
+    service_ms, index_ms = latency_summary(ms["service"]), latency_summary(ms["index"])
+    return {
+        "service_ms": service_ms,
+        "index_ms": index_ms,
+        "added_p50_ms": round(service_ms["p50"] - index_ms["p50"], 3),
+        "ef_search": ef_search,
+    }
+
+
 def _variant_recall(
     conn: Any,
     vectors: np.ndarray,
@@ -304,7 +356,7 @@ def _variant_recall(
     dim: int,
     ef_values: Sequence[int],
 ) -> list[dict[str, Any]]:
-    sql = f"SELECT doc_id FROM search.passages ORDER BY {expr} <=> %s::{storage}({dim}) LIMIT 10"
+    sql = bare_query(expr, storage, dim)
     out = []
     for ef in ef_values:
         conn.execute(f"SET hnsw.ef_search = {int(ef)}")

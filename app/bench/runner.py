@@ -233,6 +233,11 @@ def _run(
         mode.value: engine.time_queries(service, queries, qvecs, mode, progress)
         for mode in (Mode.keyword, Mode.semantic, Mode.hybrid)
     }
+    # the semantic mode beside the bare index query, on vectors no search has seen yet (when synthetic)
+    fresh = vectors.queries(len(queries), seed=12) if vectors is not None else qvecs
+    beside_index = engine.time_beside_index(
+        service, pool, queries, fresh, options.index.storage, settings.hnsw_ef_search, progress
+    )
     # the query syntax (phrases required, exclusions) on the same queries, keyword and hybrid
     with_syntax = syntax_queries(queries)
     syntax = {
@@ -319,6 +324,7 @@ def _run(
         "indexes": indexes,
         "queries": query_set,
         "search": search,
+        "semantic_beside_index": beside_index,
         "search_syntax": syntax,
         "search_pinyin": pinyin,
         "search_facets": faceted,

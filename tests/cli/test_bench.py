@@ -36,6 +36,8 @@ def test_bench_cli_reports_every_section(
     for mode in ("keyword", "semantic", "hybrid"):
         assert report["search"][mode]["latency_ms"]["n"] == 24
     assert report["search"]["keyword"]["mean_hits"] > 0
+    beside = report["semantic_beside_index"]  # the service and the bare index query, alternating
+    assert beside["service_ms"]["n"] == beside["index_ms"]["n"] == 24 and "over the bare index" in render_text
     syntax = report["search_syntax"]  # phrases and exclusions on the same queries
     assert set(syntax) == {"keyword", "hybrid"} and set(syntax["keyword"]["by_kind_p50_ms"]) == {
         "phrase",
