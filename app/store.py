@@ -121,7 +121,7 @@ def write_documents(
     half = index is not None and index.storage == "halfvec"
     # One transaction even on an autocommit connection (the staging table empties at commit).
     with conn.transaction(), conn.cursor() as cur:
-        lock_for_write(cur)
+        lock_for_write(cur, [a.doc.external_id for a in docs])
         if model is not None and passages is not None:
             with domain_errors(), conn.transaction():
                 cur.execute(query("check_model"), {"model": model})
@@ -158,6 +158,7 @@ def write_documents(
                     for no, (start, end, vec) in enumerate(doc_passages):
                         copy.write_row((doc_id, no, start, end, HalfVector(vec) if half else vec))
         write_postings(cur, list(zip(doc_ids, docs, strict=True)))
+        fold_statistics(cur)
     return doc_ids
 
 
@@ -198,18 +199,30 @@ def get_document(conn: psycopg.Connection[Any], external_id: str) -> dict[str, A
         return cur.execute(query("get_document"), {"id": external_id}).fetchone()
 
 
-def lock_for_write(cur: psycopg.Cursor[Any]) -> None:
+def lock_for_write(
+    cur: psycopg.Cursor[Any], external_ids: Sequence[str] = (), doc_ids: Sequence[int] = ()
+) -> None:
     """The locks of a write, in the one order every writer takes them: the documents table (after a
-    reembed's swap, which holds it), then the statistics row (before any document row)."""
+    reembed's swap, which holds it), then the keys of the documents it writes (given by external id or
+    stored id), before any row. Writes of other documents do not wait: the statistics are folded at
+    the end (fold_statistics)."""
     cur.execute(query("lock_documents_for_write"))
-    cur.execute(query("lock_corpus_stats"))
+    cur.execute(query("lock_documents_keys"), {"external_ids": list(external_ids), "doc_ids": list(doc_ids)})
+
+
+def fold_statistics(cur: psycopg.Cursor[Any]) -> None:
+    """The write's statistics added now (its last step): the rest of its transaction reads them, and
+    their rows are held only until the commit that follows."""
+    cur.execute(query("fold_statistics"))
 
 
 def delete_document(conn: psycopg.Connection[Any], external_id: str) -> bool:
     """Delete a document; its postings cascade and the triggers update the statistics."""
     with conn.transaction(), conn.cursor() as cur:
-        lock_for_write(cur)
-        return cur.execute(query("delete_document"), {"id": external_id}).fetchone() is not None
+        lock_for_write(cur, [external_id])
+        deleted = cur.execute(query("delete_document"), {"id": external_id}).fetchone() is not None
+        fold_statistics(cur)
+        return deleted
 
 
 def retokenize(conn: psycopg.Connection[Any], docs: list[tuple[int, AnalyzedDocument]]) -> None:
@@ -219,7 +232,7 @@ def retokenize(conn: psycopg.Connection[Any], docs: list[tuple[int, AnalyzedDocu
         return
     ids = [doc_id for doc_id, _ in docs]
     with conn.transaction(), conn.cursor() as cur:
-        lock_for_write(cur)
+        lock_for_write(cur, doc_ids=ids)
         cur.execute(
             query("retokenize_write"),
             {
@@ -234,3 +247,4 @@ def retokenize(conn: psycopg.Connection[Any], docs: list[tuple[int, AnalyzedDocu
         )
         cur.execute(query("delete_postings"), {"doc_ids": ids})
         write_postings(cur, docs)
+        fold_statistics(cur)

@@ -5,9 +5,10 @@
 -- a new version before the data it stands for), followed by the curations in force now that have a
 -- start or end time (one starting or ending changes answers without any write).
 
+-- (0024) Counted at commit with the transaction's other statistics (sql/02_statistics.sql).
 CREATE OR REPLACE FUNCTION search.answers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE search.corpus_stats SET generation = generation + 1;
+  INSERT INTO search.stats_pending (generation) VALUES (1);
   RETURN NULL;
 END
 $$;
