@@ -4,6 +4,7 @@ written while the next is prepared."""
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from app.ingest.tokenize import Tokenizers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+WRITERS = 2  # batches written at once, each on a connection of its own
 
 
 @dataclass(frozen=True)
@@ -205,9 +207,9 @@ def prepare(
         stored = store.stored_versions(conn, [d.external_id for d in docs])
         conn.commit()
     changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]
-    analyzed = (tokenizers or Tokenizers(1)).analyze(changed)
+    analyzed = (tokenizers or Tokenizers(1)).submit(changed)  # tokenised while they are embedded
     vectors = embed_passages(embedder, changed, plan) if embedder is not None and changed else None
-    return Prepared(analyzed, vectors, len(docs) - len(changed))
+    return Prepared(analyzed(), vectors, len(docs) - len(changed))
 
 
 def write_prepared(
@@ -265,12 +267,13 @@ def ingest(
     processes: int | None = 1,
     on_prepared: Callable[[Prepared], None] | None = None,
 ) -> IngestReport:
-    """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
-    written by a second thread while this one tokenises (in `processes` worker processes when more than
-    one; None: one per core after the input's first documents, app/ingest/tokenize.py) and embeds the
-    next (the database works in its own process meanwhile); a batch holding a document of the batch
-    being written waits for that write, so it reads the document as written. `on_prepared` sees each
-    batch as it goes to be written."""
+    """Ingest every good record; bad ones are reported with their line and skipped. Batches are
+    written by WRITERS threads (each on a connection of its own: writes of different documents do not
+    wait for each other, sql/02_statistics.sql) while this one tokenises the next (in `processes`
+    worker processes when more than one; None: one per core after the input's first documents,
+    app/ingest/tokenize.py) and embeds it; a batch holding a document of a batch being written waits
+    for that write, so it reads the document as written. `on_prepared` sees each batch as it goes to
+    be written."""
     plan = plan or EmbedPlan()
     report = IngestReport()
 
@@ -282,30 +285,29 @@ def ingest(
             raw = batch.lines[doc.external_id]
             report.bad.append(BadLine(raw.source, raw.line, error))
 
-    in_flight: _InFlight | None = None
+    in_flight: deque[_InFlight] = deque()
     with (
         Tokenizers(processes) as tokenizers,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer,
+        ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="ingest-write") as writer,
     ):
         for chunk in batched(raws, batch_size):
             parsed = parse(chunk, fields, report)
             ids = {d.external_id for _, d in parsed}
-            if in_flight is not None and in_flight.ids & ids:
-                finish(in_flight)
-                in_flight = None
+            if any(b.ids & ids for b in in_flight):
+                while in_flight:
+                    finish(in_flight.popleft())
             ready = prepare(pool, embedder, [d for _, d in parsed], plan, tokenizers) if parsed else None
-            if in_flight is not None:
-                finish(in_flight)
-                in_flight = None
+            while len(in_flight) >= WRITERS:
+                finish(in_flight.popleft())
             if ready is not None:
                 if on_prepared is not None:
                     on_prepared(ready)
                 lines = {d.external_id: raw for raw, d in parsed}
-                in_flight = _InFlight(writer.submit(write_prepared, pool, embedder, ready), ids, lines)
+                in_flight.append(_InFlight(writer.submit(write_prepared, pool, embedder, ready), ids, lines))
             if on_progress is not None:
                 on_progress(len(chunk))
-        if in_flight is not None:
-            finish(in_flight)
+        while in_flight:
+            finish(in_flight.popleft())
     return report
 
 
