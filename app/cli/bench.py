@@ -127,6 +127,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidQuery(f"--mixed-batch must be between 1 and {MAX_BATCH}")
     if not args.corpus.exists():
         raise InvalidQuery(f"{args.corpus}: no such corpus file")
+    if args.out:  # its folder made, or refused, now: a run is long to lose at its end
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidQuery(f"--out {args.out}: {exc.strerror or exc}") from exc
     main_index = IndexParams(
         m=args.hnsw_m or settings.hnsw_m,
         ef_construction=args.hnsw_ef_construction or settings.hnsw_ef_construction,

@@ -17,7 +17,7 @@ def test_bench_cli_reports_every_section(
 ) -> None:
     s = Settings(embedding_model=str(tmp_path / "no-model"), hybrid_search_home=tmp_path / "home")
     monkeypatch.setattr(cli, "get_settings", lambda: s)
-    out = tmp_path / "report.json"
+    out = tmp_path / "reports" / "report.json"  # a folder not made yet: the bench makes it first
     args = ["bench", str(DATA / "cmrc2018" / "corpus.jsonl"), "--limit-docs", "300", "--queries", "24"]
     args += ["--dim", "64", "--http-requests", "40", "--http-concurrency", "4", "--compare", "none"]
     args += ["--mixed-requests", "60", "--mixed-concurrency", "4", "--model-speed", str(tiny_m3_path)]
@@ -105,3 +105,14 @@ def test_bench_cli_reports_every_section(
     assert "HTTP mixed load: 60 requests" in render_text
     assert cli.main(["bench", "--limit-docs", "0"]) == 2
     assert cli.main(["bench", "--mixed-write-share", "1.5"]) == 2
+
+
+def test_bench_refuses_an_out_path_it_cannot_write_before_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = Settings(hybrid_search_home=tmp_path / "home")
+    monkeypatch.setattr(cli, "get_settings", lambda: s)
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    args = ["bench", str(DATA / "cmrc2018" / "corpus.jsonl"), "--out", str(tmp_path / "a-file" / "r.json")]
+    assert cli.main(args) == 2
+    assert "--out" in capsys.readouterr().err
