@@ -131,7 +131,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             args.out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InvalidQuery(f"--out {args.out}: {exc.strerror or exc}") from exc
+            reason = exc.strerror or str(exc)
+            raise InvalidQuery(
+                f"--out {args.out}: cannot make its folder {args.out.parent} ({reason})"
+            ) from exc
     main_index = IndexParams(
         m=args.hnsw_m or settings.hnsw_m,
         ef_construction=args.hnsw_ef_construction or settings.hnsw_ef_construction,
