@@ -26,7 +26,7 @@ from app.db import domain_errors, query
 from app.embedding.base import Embedder
 from app.ingest.documents import Document
 from app.ingest.pipeline import EmbedPlan, embed_passages
-from app.store import fold_statistics, lock_for_write, recorded_index
+from app.store import recorded_index, write_locks
 
 
 @dataclass
@@ -59,9 +59,9 @@ def _embed_batch(conn: psycopg.Connection[Any], embedder: Embedder, plan: EmbedP
     def vec(v: Any) -> Any:
         return HalfVector(v) if half else v
 
-    with conn.transaction(), conn.cursor() as cur:
-        doc_ids = [int(r[0]) for r in rows]
-        lock_for_write(cur, doc_ids=doc_ids)  # its UPDATEs fire the statistics trigger, as any write
+    doc_ids = [int(r[0]) for r in rows]
+    # its UPDATEs fire the statistics trigger, as any write
+    with conn.transaction(), conn.cursor() as cur, write_locks(cur, doc_ids=doc_ids):
         cur.execute(query("reembed_clear"), {"doc_ids": doc_ids})
         with cur.copy(query("reembed_copy_passages")) as copy:
             copy.set_types(["int8", "int4", "int4", "int4", "halfvec" if half else "vector"])
@@ -77,7 +77,6 @@ def _embed_batch(conn: psycopg.Connection[Any], embedder: Embedder, plan: EmbedP
         cur.executemany(
             query("reembed_set_document" if sparse is not None else "reembed_set_document_dense"), params
         )
-        fold_statistics(cur)
     return len(rows)
 
 

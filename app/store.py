@@ -6,7 +6,8 @@ postings are replaced here, and the statistics triggers (sql/02_statistics.sql) 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -120,8 +121,7 @@ def write_documents(
     index = _index_of(recorded) if passages is not None else None
     half = index is not None and index.storage == "halfvec"
     # One transaction even on an autocommit connection (the staging table empties at commit).
-    with conn.transaction(), conn.cursor() as cur:
-        lock_for_write(cur, [a.doc.external_id for a in docs])
+    with conn.transaction(), conn.cursor() as cur, write_locks(cur, [a.doc.external_id for a in docs]):
         if model is not None and passages is not None:
             with domain_errors(), conn.transaction():
                 cur.execute(query("check_model"), {"model": model})
@@ -158,7 +158,6 @@ def write_documents(
                     for no, (start, end, vec) in enumerate(doc_passages):
                         copy.write_row((doc_id, no, start, end, HalfVector(vec) if half else vec))
         write_postings(cur, list(zip(doc_ids, docs, strict=True)))
-        fold_statistics(cur)
     return doc_ids
 
 
@@ -199,30 +198,25 @@ def get_document(conn: psycopg.Connection[Any], external_id: str) -> dict[str, A
         return cur.execute(query("get_document"), {"id": external_id}).fetchone()
 
 
-def lock_for_write(
+@contextmanager
+def write_locks(
     cur: psycopg.Cursor[Any], external_ids: Sequence[str] = (), doc_ids: Sequence[int] = ()
-) -> None:
-    """The locks of a write, in the one order every writer takes them: the documents table (after a
-    reembed's swap, which holds it), then the keys of the documents it writes (given by external id or
-    stored id), before any row. Writes of other documents do not wait: the statistics are folded at
-    the end (fold_statistics)."""
+) -> Iterator[None]:
+    """A write's block: first its locks, in the one order every writer takes them (the documents table,
+    after a reembed's swap, which holds it; then the keys of the documents it writes, given by external
+    id or stored id, before any row), and at its end the write's statistics folded (sql/02_statistics.sql):
+    the rest of its transaction reads them, and their rows are held only until the commit that follows.
+    Writes of other documents do not wait for this one."""
     cur.execute(query("lock_documents_for_write"))
     cur.execute(query("lock_documents_keys"), {"external_ids": list(external_ids), "doc_ids": list(doc_ids)})
-
-
-def fold_statistics(cur: psycopg.Cursor[Any]) -> None:
-    """The write's statistics added now (its last step): the rest of its transaction reads them, and
-    their rows are held only until the commit that follows."""
+    yield
     cur.execute(query("fold_statistics"))
 
 
 def delete_document(conn: psycopg.Connection[Any], external_id: str) -> bool:
     """Delete a document; its postings cascade and the triggers update the statistics."""
-    with conn.transaction(), conn.cursor() as cur:
-        lock_for_write(cur, [external_id])
-        deleted = cur.execute(query("delete_document"), {"id": external_id}).fetchone() is not None
-        fold_statistics(cur)
-        return deleted
+    with conn.transaction(), conn.cursor() as cur, write_locks(cur, [external_id]):
+        return cur.execute(query("delete_document"), {"id": external_id}).fetchone() is not None
 
 
 def retokenize(conn: psycopg.Connection[Any], docs: list[tuple[int, AnalyzedDocument]]) -> None:
@@ -231,8 +225,7 @@ def retokenize(conn: psycopg.Connection[Any], docs: list[tuple[int, AnalyzedDocu
     if not docs:
         return
     ids = [doc_id for doc_id, _ in docs]
-    with conn.transaction(), conn.cursor() as cur:
-        lock_for_write(cur, doc_ids=ids)
+    with conn.transaction(), conn.cursor() as cur, write_locks(cur, doc_ids=ids):
         cur.execute(
             query("retokenize_write"),
             {
@@ -247,4 +240,3 @@ def retokenize(conn: psycopg.Connection[Any], docs: list[tuple[int, AnalyzedDocu
         )
         cur.execute(query("delete_postings"), {"doc_ids": ids})
         write_postings(cur, docs)
-        fold_statistics(cur)

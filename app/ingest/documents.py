@@ -78,7 +78,7 @@ def analyze(doc: Document) -> AnalyzedDocument:
     terms = title + body
     return AnalyzedDocument(
         doc,
-        tsvector_of(terms, title_at + [p + shift for p in body_at] if shift else title_at + body_at),
+        tsvector_of(terms, title_at + [p + shift for p in body_at]),
         len(terms),
         dict(Counter(terms)),
         len(title),

@@ -4,7 +4,6 @@ written while the next is prepared."""
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,10 +32,6 @@ from app.ingest.tokenize import Tokenizers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Batches written at once. One: documents get their ids in the input's order, which breaks the ties of
-# equal scores the same way on every load (two writers, measured in session 15, loaded ~10% faster but
-# numbered the documents as their writes raced).
-WRITERS = 1
 
 
 @dataclass(frozen=True)
@@ -270,11 +265,14 @@ def ingest(
     processes: int | None = 1,
     on_prepared: Callable[[Prepared], None] | None = None,
 ) -> IngestReport:
-    """Ingest every good record; bad ones are reported with their line and skipped. Batches are
-    written by WRITERS threads while this one tokenises the next (in `processes` worker processes when
-    more than one; None: one per core after the input's first documents, app/ingest/tokenize.py) and
-    embeds it meanwhile; a batch holding a document of a batch being written waits for that write, so
-    it reads the document as written. `on_prepared` sees each batch as it goes to be written."""
+    """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
+    written by a second thread while this one tokenises (in `processes` worker processes when more than
+    one; None: one per core after the input's first documents, app/ingest/tokenize.py) and embeds the
+    next (the database works in its own process meanwhile); a batch holding a document of the batch
+    being written waits for that write, so it reads the document as written. One writer: documents get
+    their ids in the input's order, so equal scores break their ties the same way on every load (two
+    writers, measured in session 15, loaded ~10% faster but numbered documents as their writes raced).
+    `on_prepared` sees each batch as it goes to be written."""
     plan = plan or EmbedPlan()
     report = IngestReport()
 
@@ -286,29 +284,30 @@ def ingest(
             raw = batch.lines[doc.external_id]
             report.bad.append(BadLine(raw.source, raw.line, error))
 
-    in_flight: deque[_InFlight] = deque()
+    in_flight: _InFlight | None = None
     with (
         Tokenizers(processes) as tokenizers,
-        ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="ingest-write") as writer,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer,
     ):
         for chunk in batched(raws, batch_size):
             parsed = parse(chunk, fields, report)
             ids = {d.external_id for _, d in parsed}
-            if any(b.ids & ids for b in in_flight):
-                while in_flight:
-                    finish(in_flight.popleft())
+            if in_flight is not None and in_flight.ids & ids:
+                finish(in_flight)
+                in_flight = None
             ready = prepare(pool, embedder, [d for _, d in parsed], plan, tokenizers) if parsed else None
-            while len(in_flight) >= WRITERS:
-                finish(in_flight.popleft())
+            if in_flight is not None:
+                finish(in_flight)
+                in_flight = None
             if ready is not None:
                 if on_prepared is not None:
                     on_prepared(ready)
                 lines = {d.external_id: raw for raw, d in parsed}
-                in_flight.append(_InFlight(writer.submit(write_prepared, pool, embedder, ready), ids, lines))
+                in_flight = _InFlight(writer.submit(write_prepared, pool, embedder, ready), ids, lines)
             if on_progress is not None:
                 on_progress(len(chunk))
-        while in_flight:
-            finish(in_flight.popleft())
+        if in_flight is not None:
+            finish(in_flight)
     return report
 
 
