@@ -340,8 +340,9 @@ def run_ahead(
 ) -> Ahead:
     """In one round trip (a pipeline): the model check (`model_name`: the request's vectors were made
     here), the search's context, its statement as it runs when no synonym rule and no curation applies
-    (almost every search: the caller runs it again otherwise), the vector legs' flag, and the commit
-    (nothing is left for the pool to end). One transaction, as when they were sent one by one."""
+    (almost every search: the caller runs it again otherwise) and the vector legs' flag. The read
+    connection is in autocommit (ReadPools): they run as one implicit transaction, a failed check
+    skipping the rest, with no BEGIN or COMMIT to wait for."""
     with conn.pipeline():
         if model_name is not None:
             conn.execute(query("check_model"), {"model": model_name})
@@ -350,7 +351,6 @@ def run_ahead(
         done = conn.cursor(row_factory=dict_row)
         if mode is not Mode.keyword:
             done.execute(query("search_complete"))
-        conn.commit()
     rows = hits.fetchall()
     complete = legs_complete(mode, rows, done.fetchone)
     return Ahead(context.fetchone(), rows, complete)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
@@ -170,3 +171,30 @@ def test_long_queries_are_scored_by_their_strongest_terms(bikes: ConnectionPool,
     assert long.terms == ["zzfiller0", "zzfiller1", "bike", "kid"]
     short = service.search(SearchRequest("bike kids", Mode.keyword, limit=3))
     assert [h.id for h in long.hits] == [h.id for h in short.hits]
+
+
+def test_searches_run_in_autocommit_and_hand_writers_a_transaction(
+    bikes: ConnectionPool, minilm: Embedder, settings: Settings, db_url: str
+) -> None:
+    """A search's connection is in autocommit (no BEGIN/COMMIT round trips); the pool hands it on in
+    transaction mode, after a search that failed too, so a writer's locks last until its commit."""
+    from app.db import ReadPools, open_pool
+
+    one = settings.model_copy(update={"db_pool_max": 1})
+    single = open_pool(db_url, one, min_size=1)
+    try:
+        service = SearchService(single, ModelHolder.ready(minilm), one)
+        with ReadPools(single).connection() as conn:
+            assert conn.autocommit
+        assert service.search(SearchRequest("mountain bike", Mode.hybrid)).hits
+        with single.connection() as conn:
+            assert not conn.autocommit
+        with pytest.raises(psycopg.errors.DivisionByZero), ReadPools(single).connection() as conn:
+            conn.execute("SELECT 1 / 0")
+        with single.connection() as conn:
+            assert not conn.autocommit
+            conn.execute("SELECT pg_advisory_xact_lock(7)")
+            held = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()
+            assert held == (1,)  # still held: the statement did not commit on its own
+    finally:
+        single.close()
