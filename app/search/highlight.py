@@ -64,14 +64,18 @@ def _best_start(occ: list[tuple[int, str]], width: int) -> int:
     """Start of the window of `width` characters holding the most distinct terms, then most hits."""
     best = (0, 0, 0)  # (distinct, hits, -start)
     best_start = 0
+    counts: dict[str, int] = {}  # the window occ[i:j]'s terms (slid along: a body may hold thousands)
     j = 0
-    for i, (start, _) in enumerate(occ):
+    for i, (start, term) in enumerate(occ):
         while j < len(occ) and occ[j][0] < start + width:
+            counts[occ[j][1]] = counts.get(occ[j][1], 0) + 1
             j += 1
-        window = occ[i:j]
-        key = (len({t for _, t in window}), len(window), -start)
+        key = (len(counts), j - i, -start)
         if key > best:
             best, best_start = key, start
+        counts[term] -= 1
+        if not counts[term]:
+            del counts[term]
     return best_start
 
 

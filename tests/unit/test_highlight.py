@@ -29,6 +29,19 @@ def test_best_passage_is_chosen_and_shown_as_written() -> None:
     assert full_width.html == "<mark>ＨＹＢＲＩＤ</mark> search"
 
 
+def test_the_window_with_most_distinct_terms_wins_over_one_repeated() -> None:
+    """The window holding more distinct query terms is shown, though another holds more hits of one
+    term; among equals, the earliest."""
+    crowd = "苹果" * 40 + "。"
+    filler = "无关的内容。" * 30
+    body = crowd + filler + "苹果手机的价格。" + filler + "手机苹果。"
+    s = snippet(body, query_terms("苹果 价格"), width=40)
+    assert "价格" in s.text and "苹果苹果苹果" not in s.text
+    two = filler + "苹果价格。" + filler + "苹果价格。"
+    first = len(filler) - 20 // 5  # the window starts a fifth of its width before the passage
+    assert snippet(two, query_terms("苹果 价格"), width=20).text == "…" + two[first : first + 20] + "…"
+
+
 def test_no_term_found_gives_the_start_of_the_body() -> None:
     s = snippet("<p>" + "x" * 300, ["zzz"], width=50)
     assert s.text == "<p>" + "x" * 47 + "…" and s.html.startswith("&lt;p&gt;")
