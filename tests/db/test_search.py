@@ -198,3 +198,53 @@ def test_searches_run_in_autocommit_and_hand_writers_a_transaction(
             assert held == (1,)  # still held: the statement did not commit on its own
     finally:
         single.close()
+
+
+def test_hybrid_legs_side_by_side_give_the_one_statements_rows(
+    bikes: ConnectionPool, minilm: Embedder, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first hybrid page whose legs ran on two connections at once equals search.hybrid's, in one
+    statement (a pool of one connection has none to spare): ids, ranks, scores, passages, snippets, for
+    both fusions, a filter, a score floor, pages across the window and a query only one leg matches."""
+    import app.search.service as service_module
+    from app.db import open_pool
+
+    narrow = settings.model_copy(update={"rank_window": 5})
+    one = narrow.model_copy(update={"db_pool_max": 1})
+    single = open_pool(db_url, one, min_size=1)
+    side_by_side = service_module.hybrid_side_by_side
+    calls: list[int] = []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return side_by_side(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service_module, "hybrid_side_by_side", counted)
+    try:
+        apart = SearchService(bikes, ModelHolder.ready(minilm), narrow)
+        together = SearchService(single, ModelHolder.ready(minilm), one)
+        requests = [
+            SearchRequest("comfortable bike for commuting", Mode.hybrid, limit=3),
+            SearchRequest("comfortable bike for commuting", Mode.hybrid, limit=3, offset=2),
+            SearchRequest(
+                "comfortable bike for commuting", Mode.hybrid, limit=3, offset=4
+            ),  # past the window
+            SearchRequest("mountain bike", Mode.hybrid, limit=5, fusion="minmax"),
+            SearchRequest("mountain bike", Mode.hybrid, limit=5, min_score=0.05),
+            SearchRequest(
+                "light commuting bike", Mode.hybrid, limit=5, keyword_weight=3.0, semantic_weight=0.5
+            ),
+            SearchRequest("bike", Mode.hybrid, limit=5, filters={"type": "Kids bikes"}),
+            SearchRequest("zzzz qqqq", Mode.hybrid, limit=5),  # no keyword match: the semantic leg alone
+        ]
+        with bikes.connection(), bikes.connection():
+            pass  # the pool holds a second connection to spare (it opens them lazily)
+        apart.search(SearchRequest("bike", Mode.keyword))  # a first search reads whether there are rules
+        for req in requests:
+            a, b = apart.search(req), together.search(req)
+            assert a.complete == b.complete
+            assert [h.model_dump() for h in a.hits] == [h.model_dump() for h in b.hits], req
+            assert a.hits or req.offset
+    finally:
+        single.close()
+    assert len(calls) == len(requests) - 1  # every first page went side by side; past the window, not
