@@ -1,7 +1,8 @@
 -- A first page of search.hybrid (offset + limit within rank_window, no sparse leg) from its two legs
 -- ranked apart (hybrid_keyword_leg.sql, hybrid_semantic_leg.sql): the same rows, in the same order, as
 -- search_hybrid.sql, fused by the same function (search.fuse_legs) that search.hybrid's fusion calls. The
--- legs' arrays travel in binary (in text, a third of this statement's time).
+-- legs' arrays travel in binary (in text, a third of this statement's time). The page is cut after the
+-- join: a document deleted since a leg ranked it leaves no gap.
 SELECT d.external_id AS id, d.title, d.url, NULL::text AS snippet, f.fused_score AS score,
        f.keyword_rank, f.keyword_score, f.semantic_rank, f.semantic_score, d.metadata, f.passage_start,
        f.sparse_rank, f.sparse_score, f.pinyin_score, CASE WHEN %(with_bodies)s THEN d.body END AS body
@@ -14,5 +15,6 @@ FROM (
         %(fusion)s, %(min_score)s, true, false) AS l
 ) AS f
 JOIN public.documents AS d ON d.id = f.doc_id
-WHERE f.pos > %(offset)s AND f.pos <= %(offset)s + %(limit)s
+WHERE f.pos > %(offset)s
 ORDER BY f.pos
+LIMIT %(limit)s

@@ -256,8 +256,9 @@ class SearchService:
         params: dict[str, Any],
     ) -> Ahead:
         """run_ahead; for a first page of hybrid search (no sparse leg) when a second connection is free
-        at once, its two legs side by side (hybrid_side_by_side): the same rows, sooner."""
-        if mode is Mode.hybrid and legs_apart(params):
+        at once, its two legs side by side (hybrid_side_by_side): the same rows, sooner. Not with read
+        replicas, where the spare connection may read another replica than the search's."""
+        if mode is Mode.hybrid and not self.reads.replicas and legs_apart(params):
             with self.reads.spare() as other:
                 if other is not None:
                     return hybrid_side_by_side(conn, other, self._counter, model_name, context_params, params)

@@ -248,3 +248,34 @@ def test_hybrid_legs_side_by_side_give_the_one_statements_rows(
     finally:
         single.close()
     assert len(calls) == len(requests) - 1  # every first page went side by side; past the window, not
+
+
+def test_a_document_gone_since_its_leg_ranked_it_leaves_no_gap(service: SearchService) -> None:
+    """search_hybrid_legs.sql cuts the page after joining the documents: an id a leg returned that is no
+    longer stored (deleted meanwhile) is passed over and the page stays full."""
+    from psycopg.rows import dict_row
+
+    from app.db import query
+
+    with service.pool.connection() as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM public.documents ORDER BY id LIMIT 4").fetchall()]
+        legs = {
+            "kw_ids": [-1, *ids[:2]],
+            "kw_ranks": [1, 2, 3],
+            "kw_scores": [3.0, 2.0, 1.0],
+            "kw_pinyin": [None, None, None],
+            "sem_ids": ids[2:],
+            "sem_ranks": [1, 2],
+            "sem_scores": [0.9, 0.8],
+            "sem_starts": [0, 0],
+        }
+        params = {
+            "with_bodies": False, "rrf_k": 10, "keyword_weight": 1.0, "semantic_weight": 1.0,
+            "sparse_weight": 0.0, "fusion": "rrf", "min_score": None, "offset": 0, "limit": 4,
+        }  # fmt: skip
+        rows = (
+            conn.cursor(row_factory=dict_row)
+            .execute(query("search_hybrid_legs"), {**params, **legs})
+            .fetchall()
+        )
+    assert len(rows) == 4 and all(r["id"] is not None for r in rows)
