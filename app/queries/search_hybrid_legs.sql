@@ -13,6 +13,7 @@ FROM (
         %(sem_ids)b::bigint[], %(sem_ranks)b::integer[], %(sem_scores)b::float8[], %(sem_starts)b::integer[],
         NULL, NULL, NULL, %(rrf_k)s, %(keyword_weight)s, %(semantic_weight)s, %(sparse_weight)s,
         %(fusion)s, %(min_score)s, true, false) AS l
+    ORDER BY pos  -- read in this order: the join below stops at the page's last document
 ) AS f
 JOIN public.documents AS d ON d.id = f.doc_id
 WHERE f.pos > %(offset)s
