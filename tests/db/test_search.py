@@ -194,7 +194,9 @@ def test_searches_run_in_autocommit_and_hand_writers_a_transaction(
         with single.connection() as conn:
             assert not conn.autocommit
             conn.execute("SELECT pg_advisory_xact_lock(7)")
-            held = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()
+            held = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            ).fetchone()
             assert held == (1,)  # still held: the statement did not commit on its own
     finally:
         single.close()
@@ -226,9 +228,8 @@ def test_hybrid_legs_side_by_side_give_the_one_statements_rows(
         requests = [
             SearchRequest("comfortable bike for commuting", Mode.hybrid, limit=3),
             SearchRequest("comfortable bike for commuting", Mode.hybrid, limit=3, offset=2),
-            SearchRequest(
-                "comfortable bike for commuting", Mode.hybrid, limit=3, offset=4
-            ),  # past the window
+            # past the window (5): the one statement's deep fusion
+            SearchRequest("comfortable bike for commuting", Mode.hybrid, limit=3, offset=4),
             SearchRequest("mountain bike", Mode.hybrid, limit=5, fusion="minmax"),
             SearchRequest("mountain bike", Mode.hybrid, limit=5, min_score=0.05),
             SearchRequest(
