@@ -361,9 +361,7 @@ def run_ahead(
     connection is in autocommit (ReadPools): they run as one implicit transaction, a failed check
     skipping the rest, with no BEGIN or COMMIT to wait for."""
     with conn.pipeline():
-        if model_name is not None:
-            conn.execute(query("check_model"), {"model": model_name})
-        context = conn.cursor(row_factory=dict_row).execute(query("search_context"), context_params)
+        context = _queue_context(conn, model_name, context_params)
         hits = conn.cursor(row_factory=dict_row).execute(query(f"search_{mode.value}"), params)
         done = conn.cursor(row_factory=dict_row)
         if mode is not Mode.keyword:
@@ -395,13 +393,11 @@ def hybrid_side_by_side(
     semantic = executor.submit(_one_row, other, "hybrid_semantic_leg", params)
     try:
         with conn.pipeline():
-            if model_name is not None:
-                conn.execute(query("check_model"), {"model": model_name})
-            context = conn.cursor(row_factory=dict_row).execute(query("search_context"), context_params)
+            context = _queue_context(conn, model_name, context_params)
             keyword = conn.cursor(row_factory=dict_row, binary=True).execute(
                 query("hybrid_keyword_leg"), params
             )
-        legs = {**(keyword.fetchone() or {}), **semantic.result()}
+        legs = {**_aggregate_row(keyword), **semantic.result()}
     finally:
         wait([semantic])  # `other` is idle before it goes back to the pool
     complete = bool(legs.pop("complete"))
@@ -411,9 +407,23 @@ def hybrid_side_by_side(
     return Ahead(context.fetchone(), rows, complete)
 
 
+def _queue_context(
+    conn: psycopg.Connection[Any], model_name: str | None, context_params: dict[str, Any]
+) -> psycopg.Cursor[dict[str, Any]]:
+    """Queued in the caller's pipeline: the model check (`model_name`: the request's vectors were made
+    here), then the search's context (search_context.sql), read once the pipeline is through."""
+    if model_name is not None:
+        conn.execute(query("check_model"), {"model": model_name})
+    return conn.cursor(row_factory=dict_row).execute(query("search_context"), context_params)
+
+
 def _one_row(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> dict[str, Any]:
     with conn.cursor(row_factory=dict_row, binary=True) as cur:
-        row = cur.execute(query(name), params).fetchone()
+        return _aggregate_row(cur.execute(query(name), params))
+
+
+def _aggregate_row(cur: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:
+    row = cur.fetchone()
     assert row is not None  # an aggregate's one row
     return row
 
