@@ -367,9 +367,10 @@ class ReadPools:
 
     @contextmanager
     def spare(self) -> Iterator[psycopg.Connection[Any] | None]:
-        """A second connection for work that runs beside a search (its facet counts), or None when no
-        pool has one free at once: it never waits, so requests holding one connection cannot starve
-        each other of a second."""
+        """A second connection for work that runs beside a search (its facet counts, a hybrid search's
+        semantic leg), or None when no pool has one free at once: it never waits, so requests holding
+        one connection cannot starve each other of a second. In autocommit, as the search's own: it
+        goes back with no transaction open."""
         pool = self._candidates()[0]
         try:
             conn = pool.getconn(timeout=0.001)
@@ -380,8 +381,6 @@ class ReadPools:
             conn.autocommit = True
             yield conn
         finally:
-            if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
-                conn.rollback()  # read only: ended here, or the pool warns and rolls back itself
             pool.putconn(conn)
 
     def close(self) -> None:
