@@ -94,6 +94,10 @@ COMMENT ON COLUMN search.embedding_model.storage IS
 
 -- Long documents are embedded as overlapping passages; the semantic leg searches these. The column
 -- becomes vector(dim) or halfvec(dim), with its HNSW index, when the model is registered.
+-- toast_tuple_target 4080: a row that fits two to a page keeps its vector inline (a halfvec(1024) row
+-- is 2.1 kB, over the default 2 kB), so ranking reads each vector from its row, not from TOAST chunks
+-- through the TOAST index; larger vectors (vector(1024) is 4.1 kB) still go to TOAST, half-empty pages
+-- costing more than they save.
 CREATE TABLE search.passages (
     doc_id     bigint NOT NULL,
     passage_no integer NOT NULL,
@@ -101,7 +105,7 @@ CREATE TABLE search.passages (
     end_char   integer NOT NULL,
     embedding  vector NOT NULL,
     PRIMARY KEY (doc_id, passage_no)
-);
+) WITH (toast_tuple_target = 4080);
 
 -- One hit of search.keyword / semantic / sparse / hybrid: what GET /search returns per hit.
 CREATE TYPE search.hit AS (

@@ -41,7 +41,7 @@ BEGIN
   INSERT INTO search.reembed_target (name, dim, sparse_dim) VALUES (model_name, model_dim, model_sparse_dim);
   EXECUTE format('CREATE TABLE search.passages_next (doc_id bigint NOT NULL, passage_no integer NOT NULL, '
                  'start_char integer NOT NULL, end_char integer NOT NULL, embedding %s(%s) NOT NULL, '
-                 'PRIMARY KEY (doc_id, passage_no))', live.storage, model_dim);
+                 'PRIMARY KEY (doc_id, passage_no)) WITH (toast_tuple_target = 4080)', live.storage, model_dim);
   CREATE TABLE search.reembed_done (doc_id bigint PRIMARY KEY, content_hash text NOT NULL);
   EXECUTE format('ALTER TABLE public.documents ADD COLUMN embedding_next %s(%s)', live.storage, model_dim);
   IF model_sparse_dim IS NOT NULL THEN

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from psycopg_pool import ConnectionPool
 
+from app import store
 from app.config import Settings
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder
+from app.embedding.synthetic import SyntheticEmbedder
 from app.ingest.documents import Document
 from app.ingest.pipeline import EmbedPlan, upsert_documents
 from app.search import Mode, SearchRequest, SearchService
@@ -88,3 +92,20 @@ def test_documents_of_many_passages_rank_as_the_stream_gives_them(
             rows = conn.execute(ranks, [vec, k]).fetchall()
             assert [d for d, _ in rows] == exact[:k]
             assert [r for _, r in rows] == list(range(1, min(k, len(exact)) + 1))
+
+
+@pytest.mark.parametrize(("storage", "in_toast"), [("halfvec", False), ("vector", True)])
+def test_vectors_stay_inline_when_two_rows_fit_a_page(
+    pool: ConnectionPool, storage: Literal["vector", "halfvec"], in_toast: bool
+) -> None:
+    """A halfvec(1024) passage (2.1 kB) is read from its row, not from TOAST; a vector(1024) one (4.1 kB)
+    still goes to TOAST (sql/01_tables.sql, toast_tuple_target)."""
+    model = SyntheticEmbedder(1024)
+    with pool.connection() as conn:
+        store.register_model(conn, model, index=store.VectorIndex(storage))
+    upsert_documents(pool, model, [Document(str(i), "", f"正文 {i}") for i in range(10)])
+    with pool.connection() as conn:
+        toast = conn.execute(
+            "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'search.passages'::regclass"
+        ).fetchone()
+    assert toast is not None and (toast[0] > 0) == in_toast

@@ -54,6 +54,9 @@ def _layout(pool: ConnectionPool) -> dict[str, object]:
                 )
             ),
             "next_table": conn.execute("SELECT to_regclass('search.passages_next')").fetchone(),
+            "passages_options": conn.execute(
+                "SELECT reloptions FROM pg_class WHERE oid = 'search.passages'::regclass"
+            ).fetchone(),
             "indexes": sorted(
                 r[0]
                 for r in conn.execute(
@@ -122,6 +125,7 @@ def test_switch_models_while_searching_and_writing(
     assert after["model"] == (minilm.name, 384, None)
     storage = str(before["passages_type"][0]).split("(")[0]  # type: ignore[index]
     assert after["passages_type"] == (f"{storage}(384)",)  # stored as before
+    assert after["passages_options"] == before["passages_options"] == (["toast_tuple_target=4080"],)
     assert after["columns"] == ["embedding", "sparse"] and after["next_table"] == (None,)
     assert "passages_embedding_hnsw" in after["indexes"] and "documents_sparse_hnsw" not in after["indexes"]
     assert after["missing_vectors"] == (0,)  # every document, written meanwhile too, has new vectors

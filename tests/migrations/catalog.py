@@ -1,7 +1,7 @@
 """A database's schema as comparable data: every function's definition, every table's columns,
-constraints and indexes, views, triggers, comments and privileges in the `public` and `search` schemas
-(pgvector's own objects and alembic's bookkeeping left out). A privilege list never set reads as the
-default it stands for, so a GRANT then REVOKE compares equal to nothing granted."""
+constraints, indexes and storage options, views, triggers, comments and privileges in the `public` and
+`search` schemas (pgvector's own objects and alembic's bookkeeping left out). A privilege list never
+set reads as the default it stands for, so a GRANT then REVOKE compares equal to nothing granted."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ SELECT c.oid, c.oid::regclass::text, c.relkind, obj_description(c.oid, 'pg_class
        array(SELECT x::text FROM unnest(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's'
              ELSE 'r' END::"char", c.relowner))) AS x ORDER BY 1),
        CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END,
-       CASE WHEN c.relkind = 'i' THEN pg_get_indexdef(c.oid) END
+       CASE WHEN c.relkind = 'i' THEN pg_get_indexdef(c.oid) END, c.reloptions
 FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
 WHERE {OURS} AND c.relkind IN ('r', 'v', 'i', 'S', 'c', 'm', 'p')
   AND c.relname NOT IN ('alembic_version', 'alembic_version_pkc')
@@ -71,7 +71,7 @@ def snapshot(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for sig, definition, comment, acl in conn.execute(FUNCTIONS).fetchall():
         out[f"function {sig}"] = (definition, comment, acl)
-    for oid, name, kind, comment, acl, view, index in conn.execute(RELATIONS).fetchall():
+    for oid, name, kind, comment, acl, view, index, options in conn.execute(RELATIONS).fetchall():
         columns = conn.execute(COLUMNS, [oid]).fetchall() if kind in ("r", "v", "c", "m", "p") else []
         constraints = conn.execute(CONSTRAINTS, [oid]).fetchall() if kind in ("r", "p") else []
         out[f"relation {name}"] = {
@@ -80,6 +80,7 @@ def snapshot(conn: psycopg.Connection[Any]) -> dict[str, Any]:
             "acl": acl,
             "view": view,
             "index": index,
+            "options": options,
             "columns": columns,
             "constraints": constraints,
         }

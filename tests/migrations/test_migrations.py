@@ -164,3 +164,39 @@ def test_0019_groups_stored_postings_and_a_deferred_impact_index(
         assert index_def(conn, "postings_impact") is None
         conn.execute("SELECT search.restore_indexes()").fetchall()
         assert index_def(conn, "postings_impact") == head_def
+
+
+def passages_toast_bytes(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'search.passages'::regclass"
+    ).fetchone()
+    return int(row[0]) if row else -1
+
+
+def test_0027_moves_stored_vectors_inline(db_url: str, settings: Any) -> None:
+    """halfvec(1024) passages written under 0026 sit in TOAST; upgraded, they are read from their rows
+    (the TOAST table empty) and found by the HNSW index as before."""
+    from app.db import open_pool
+    from app.embedding.synthetic import SyntheticEmbedder
+
+    model = SyntheticEmbedder(1024)
+    downgrade(db_url, "0026")
+    with open_pool(db_url, settings, min_size=1) as old:
+        with old.connection() as conn:
+            store.register_model(conn, model, index=store.VectorIndex("halfvec"))
+        upsert_documents(old, model, [Document(str(i), "", f"正文 {i}") for i in range(20)])
+        with old.connection() as conn:
+            assert passages_toast_bytes(conn) > 0
+    upgrade(db_url)
+    with psycopg.connect(psycopg_url(db_url), autocommit=True) as conn:
+        register_vector(conn)
+        assert passages_toast_bytes(conn) == 0
+        assert conn.execute("SELECT count(*) FROM search.passages").fetchone() == (20,)
+        assert "halfvec_cosine_ops" in (index_def(conn, "passages_embedding_hnsw") or "")
+        query = model.encode(["正文 7"])[0]
+        top = conn.execute(
+            "SELECT d.external_id FROM search.semantic_ranks(%s, 1) AS r "
+            "JOIN documents AS d ON d.id = r.doc_id",
+            [query],
+        ).fetchone()
+        assert top == ("7",)
