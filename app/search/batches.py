@@ -47,7 +47,8 @@ class BatchWriter(Generic[T]):
         self.failed = 0  # entries lost to a failed write
         self.rejected = 0  # entries the write itself refused (events whose search the log does not hold)
         self.written = 0
-        self._queue: queue.Queue[tuple[float, T] | None] = queue.Queue(maxsize=max_queued)
+        self._queue: queue.Queue[tuple[float, T]] = queue.Queue(maxsize=max_queued)
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -59,8 +60,7 @@ class BatchWriter(Generic[T]):
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop the thread."""
-        with contextlib.suppress(queue.Full):
-            self._queue.put(None, timeout=timeout)
+        self._stop.set()
         self._thread.join(timeout + self.delay_s)
 
     def write(self, conn: psycopg.Connection, entries: Sequence[T]) -> int:
@@ -71,25 +71,26 @@ class BatchWriter(Generic[T]):
         """Called after every batch (and every idle interval)."""
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            entries: list[T] = []
-            newest = 0.0
-            deadline = time.monotonic() + self.interval_s
-            while len(entries) < self.batch:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                newest = item[0]
-                entries.append(item[1])
-            if entries:
-                time.sleep(max(0.0, newest + self.delay_s - time.monotonic()))
-                self._write(entries)
+        """Every interval_s (or at close), everything queued, written in batches. The thread sleeps on
+        its own event, not on the queue, so recording an entry never wakes it: a search pays a
+        put into the queue, not a thread switch."""
+        while True:
+            stopping = self._stop.wait(self.interval_s)
+            entries = self._drain()
+            for i in range(0, len(entries), self.batch):
+                chunk = entries[i : i + self.batch]
+                time.sleep(max(0.0, chunk[-1][0] + self.delay_s - time.monotonic()))
+                self._write([e for _, e in chunk])
             self.housekeeping()
+            if stopping:
+                return
+
+    def _drain(self) -> list[tuple[float, T]]:
+        entries: list[tuple[float, T]] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                entries.append(self._queue.get_nowait())
+        return entries
 
     def _write(self, entries: list[T]) -> None:
         try:
