@@ -22,6 +22,7 @@ from app.db import domain_errors, query
 from app.embedding.base import Embedder
 from app.embedding.sparse import SparseWeights, sparse_embedder
 from app.ingest.documents import AnalyzedDocument
+from app.ingest.turns import Turn
 
 # One document's passages: (start, end) in characters of its body, and the passage's vector.
 Passages = list[tuple[int, int, np.ndarray]]
@@ -104,6 +105,7 @@ def write_documents(
     passages: Sequence[Passages] | None,
     sparse: Sequence[SparseWeights] | None = None,
     model: str | None = None,
+    turn: Turn | None = None,
 ) -> list[int]:
     """Upsert `docs` (unique ids) with their passages' vectors, lexical weights and postings in the
     caller's transaction, all through binary COPY: the documents into a staging table and from there
@@ -111,9 +113,13 @@ def write_documents(
     postings straight into their tables. The document's own `embedding` is its first passage's (the
     start, with the title). Lexical weights need the model registered with its sparse dimension.
     `model`, the vectors' model, is checked against the database's under the documents' write lock, so
-    vectors made just before a reembed's swap are refused (ModelMismatch), never mixed in."""
+    vectors made just before a reembed's swap are refused (ModelMismatch), never mixed in. With a
+    `turn` (app/ingest/turns.py), the write locks and the upsert wait for it, and the turn is done
+    once the documents have their ids."""
     if not docs:
         return []
+    if turn is not None:
+        turn.wait()
     recorded = conn.execute(query("recorded_model")).fetchone()  # one read for both below
     dim = recorded[2] if sparse is not None and recorded is not None else None
     if sparse is not None and dim is None:
@@ -149,6 +155,8 @@ def write_documents(
                 )
         cur.execute(query("delete_staged_postings"))
         ids = dict(cur.execute(query("upsert_staged_documents")).fetchall())
+        if turn is not None:
+            turn.done()
         doc_ids = [int(ids[a.doc.external_id]) for a in docs]
         cur.execute(query("delete_passages"), {"doc_ids": doc_ids})
         if passages is not None:

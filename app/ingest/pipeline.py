@@ -4,6 +4,7 @@ written while the next is prepared."""
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from app.ingest.documents import AnalyzedDocument, Document, FieldMap, document_
 from app.ingest.passages import split_passages
 from app.ingest.readers import RawRecord
 from app.ingest.tokenize import Tokenizers
+from app.ingest.turns import Turn, UpsertTurns
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -211,19 +213,23 @@ def prepare(
 
 
 def write_prepared(
-    pool: ConnectionPool, embedder: Embedder | None, batch: Prepared
+    pool: ConnectionPool, embedder: Embedder | None, batch: Prepared, turn: Turn | None = None
 ) -> tuple[int, int, list[tuple[Document, str]]]:
     """Write a prepared batch in one transaction; if it fails, each document is retried alone so one bad
-    document cannot lose the others. Returns (written, unchanged, failures)."""
+    document cannot lose the others (numbered after the batches written meanwhile). With a `turn`, the
+    batch upserts in its turn (app/ingest/turns.py). Returns (written, unchanged, failures)."""
     analyzed, vectors = batch.analyzed, batch.vectors
-    if not analyzed:
-        return 0, batch.unchanged, []
     try:
+        if not analyzed:
+            return 0, batch.unchanged, []
         with pool.connection() as conn, conn.transaction():
-            store.write_documents(conn, analyzed, *_vectors(vectors), model=_name(embedder))
+            store.write_documents(conn, analyzed, *_vectors(vectors), model=_name(embedder), turn=turn)
         return len(analyzed), batch.unchanged, []
     except psycopg.DataError:
         log.info("batch failed; retrying its documents one by one")
+    finally:
+        if turn is not None:
+            turn.done()
     failures: list[tuple[Document, str]] = []
     written = 0
     for i, a in enumerate(analyzed):
@@ -243,6 +249,9 @@ def upsert_documents(
     """Store `docs` (unique ids): returns (written, unchanged, failures). Unchanged docs are not
     re-embedded."""
     return write_prepared(pool, embedder, prepare(pool, embedder, docs, plan or EmbedPlan()))
+
+
+WRITERS = 2  # batches written at once (app/ingest/turns.py)
 
 
 @dataclass
@@ -266,15 +275,16 @@ def ingest(
     on_prepared: Callable[[Prepared], None] | None = None,
 ) -> IngestReport:
     """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
-    written by a second thread while this one tokenises (in `processes` worker processes when more than
-    one; None: one per core after the input's first documents, app/ingest/tokenize.py) and embeds the
-    next (the database works in its own process meanwhile); a batch holding a document of the batch
-    being written waits for that write, so it reads the document as written. One writer: documents get
-    their ids in the input's order, so equal scores break their ties the same way on every load (two
-    writers, measured in session 15, loaded ~10% faster but numbered documents as their writes raced).
-    `on_prepared` sees each batch as it goes to be written."""
+    written by one of two writer threads while this one tokenises (in `processes` worker processes when
+    more than one; None: one per core after the input's first documents, app/ingest/tokenize.py) and
+    embeds the next (the database works in its own processes meanwhile); a batch holding a document of a
+    batch being written waits for that write, so it reads the document as written. The two writes
+    overlap, one batch's postings and statistics beside the next one's upsert, but the upserts take
+    turns (app/ingest/turns.py): documents get their ids in the input's order, so equal scores break
+    their ties the same way on every load. `on_prepared` sees each batch as it goes to be written."""
     plan = plan or EmbedPlan()
     report = IngestReport()
+    turns = UpsertTurns()
 
     def finish(batch: _InFlight) -> None:
         written, unchanged, failures = batch.write.result()
@@ -284,30 +294,31 @@ def ingest(
             raw = batch.lines[doc.external_id]
             report.bad.append(BadLine(raw.source, raw.line, error))
 
-    in_flight: _InFlight | None = None
+    in_flight: deque[_InFlight] = deque()
     with (
         Tokenizers(processes) as tokenizers,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer,
+        ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="ingest-write") as writer,
     ):
-        for chunk in batched(raws, batch_size):
+        for k, chunk in enumerate(batched(raws, batch_size)):
             parsed = parse(chunk, fields, report)
             ids = {d.external_id for _, d in parsed}
-            if in_flight is not None and in_flight.ids & ids:
-                finish(in_flight)
-                in_flight = None
+            while any(f.ids & ids for f in in_flight):  # the batches up to the last one holding an id
+                finish(in_flight.popleft())
             ready = prepare(pool, embedder, [d for _, d in parsed], plan, tokenizers) if parsed else None
-            if in_flight is not None:
-                finish(in_flight)
-                in_flight = None
+            while len(in_flight) >= WRITERS:
+                finish(in_flight.popleft())
             if ready is not None:
                 if on_prepared is not None:
                     on_prepared(ready)
                 lines = {d.external_id: raw for raw, d in parsed}
-                in_flight = _InFlight(writer.submit(write_prepared, pool, embedder, ready), ids, lines)
+                write = writer.submit(write_prepared, pool, embedder, ready, turns.turn(k))
+                in_flight.append(_InFlight(write, ids, lines))
+            else:
+                turns.done(k)  # nothing to write: the next batch need not wait for this one
             if on_progress is not None:
                 on_progress(len(chunk))
-        if in_flight is not None:
-            finish(in_flight)
+        while in_flight:
+            finish(in_flight.popleft())
     return report
 
 

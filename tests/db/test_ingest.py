@@ -121,6 +121,24 @@ def test_a_document_repeated_in_the_next_batch_reads_it_as_written(
         assert conn.execute("SELECT n_docs FROM search.corpus_stats").fetchone() == (3,)
 
 
+def test_documents_are_numbered_in_the_input_order_though_two_batches_are_written_at_once(
+    tmp_path: Path, pool: ConnectionPool, tiny_m3: Embedder
+) -> None:
+    """Two batches are written side by side, but their upserts take turns: stored ids follow the input
+    (ties break by id), with a repeated id and a batch left unchanged among them."""
+    ids = [f"d{i:03d}" for i in range(90)]
+    lines = [json.dumps({"id": i, "text": f"文档 {i}"}) for i in ids]
+    f = write(tmp_path / "a.jsonl", "\n".join(lines[:6]) + "\n")
+    ingest(pool, tiny_m3, read_records(f), FieldMap())
+    lines.insert(40, json.dumps({"id": "d010", "text": "改过的 d010"}))  # stored before: keeps its id
+    write(f, "\n".join(lines) + "\n")
+    report = ingest(pool, tiny_m3, read_records(f), FieldMap(), batch_size=3)
+    assert (report.written, report.unchanged, report.bad) == (85, 6, [])
+    with pool.connection() as conn:
+        stored = [r[0] for r in conn.execute("SELECT external_id FROM documents ORDER BY id").fetchall()]
+    assert stored == ids
+
+
 def test_tokenising_processes_store_what_one_process_stores(tmp_path: Path, pool: ConnectionPool) -> None:
     """Two tokenising processes: the same tsvectors, lengths and postings as tokenising in place, bad
     lines still reported with their numbers, a repeated id stored as its last line."""
