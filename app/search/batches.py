@@ -68,7 +68,7 @@ class BatchWriter(Generic[T]):
         raise NotImplementedError
 
     def housekeeping(self) -> None:
-        """Called after every batch (and every idle interval)."""
+        """Called every interval, after its batches (if any)."""
 
     def _run(self) -> None:
         """Every interval_s (or at close), everything queued, written in batches. The thread sleeps on
