@@ -6,7 +6,7 @@ postings are replaced here, and the statistics triggers (sql/02_statistics.sql) 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -22,7 +22,6 @@ from app.db import domain_errors, query
 from app.embedding.base import Embedder
 from app.embedding.sparse import SparseWeights, sparse_embedder
 from app.ingest.documents import AnalyzedDocument
-from app.ingest.turns import Turn
 
 # One document's passages: (start, end) in characters of its body, and the passage's vector.
 Passages = list[tuple[int, int, np.ndarray]]
@@ -105,7 +104,7 @@ def write_documents(
     passages: Sequence[Passages] | None,
     sparse: Sequence[SparseWeights] | None = None,
     model: str | None = None,
-    turn: Turn | None = None,
+    upserted: Callable[[], None] | None = None,
 ) -> list[int]:
     """Upsert `docs` (unique ids) with their passages' vectors, lexical weights and postings in the
     caller's transaction, all through binary COPY: the documents into a staging table and from there
@@ -113,13 +112,11 @@ def write_documents(
     postings straight into their tables. The document's own `embedding` is its first passage's (the
     start, with the title). Lexical weights need the model registered with its sparse dimension.
     `model`, the vectors' model, is checked against the database's under the documents' write lock, so
-    vectors made just before a reembed's swap are refused (ModelMismatch), never mixed in. With a
-    `turn` (app/ingest/turns.py), the write locks and the upsert wait for it, and the turn is done
-    once the documents have their ids."""
+    vectors made just before a reembed's swap are refused (ModelMismatch), never mixed in. `upserted`
+    is called once the documents have their ids (an ingest's next batch may then upsert:
+    app/ingest/turns.py)."""
     if not docs:
         return []
-    if turn is not None:
-        turn.wait()
     recorded = conn.execute(query("recorded_model")).fetchone()  # one read for both below
     dim = recorded[2] if sparse is not None and recorded is not None else None
     if sparse is not None and dim is None:
@@ -155,8 +152,8 @@ def write_documents(
                 )
         cur.execute(query("delete_staged_postings"))
         ids = dict(cur.execute(query("upsert_staged_documents")).fetchall())
-        if turn is not None:
-            turn.done()
+        if upserted is not None:
+            upserted()
         doc_ids = [int(ids[a.doc.external_id]) for a in docs]
         cur.execute(query("delete_passages"), {"doc_ids": doc_ids})
         if passages is not None:

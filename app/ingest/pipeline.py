@@ -222,8 +222,16 @@ def write_prepared(
     try:
         if not analyzed:
             return 0, batch.unchanged, []
+        if turn is not None:
+            turn.wait()  # before taking a connection: a small pool cannot be held by a batch that waits
         with pool.connection() as conn, conn.transaction():
-            store.write_documents(conn, analyzed, *_vectors(vectors), model=_name(embedder), turn=turn)
+            store.write_documents(
+                conn,
+                analyzed,
+                *_vectors(vectors),
+                model=_name(embedder),
+                upserted=None if turn is None else turn.done,
+            )
         return len(analyzed), batch.unchanged, []
     except psycopg.DataError:
         log.info("batch failed; retrying its documents one by one")

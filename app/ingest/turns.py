@@ -4,9 +4,10 @@ An ingest writes each batch in a transaction of its own, and two at once: one ba
 passages and statistics are written while the next batch stages and upserts its documents. The
 documents' ids come from one sequence at the upsert, so the upserts take turns: batch k takes its write
 locks and upserts only once every batch before it has (or has failed). Ids then follow the input, and
-equal scores break their ties the same way on every load. The turn is waited for before the write
-locks, so a batch never holds a lock the batch before it could wait for (two ids whose lock keys
-collide are locked in input order)."""
+equal scores break their ties the same way on every load. The turn is waited for before the batch
+takes a connection: a batch that waits holds no lock the batch before it could wait for (two ids
+whose lock keys collide are locked in input order), and no connection it could need (a pool of one
+connection writes the batches one after the other)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class UpsertTurns:
 
 
 class Turn:
-    """One batch's place in the order: `wait()` before its write locks, `done()` after its upsert."""
+    """One batch's place in the order: `wait()` before its connection, `done()` after its upsert."""
 
     def __init__(self, turns: UpsertTurns, k: int) -> None:
         self._turns = turns

@@ -10,6 +10,7 @@ from psycopg_pool import ConnectionPool
 
 from app import cli, store
 from app.config import Settings
+from app.db import open_pool
 from app.embedding.base import Embedder
 from app.errors import InvalidDocument
 from app.ingest.documents import FieldMap, document_from_record
@@ -137,6 +138,21 @@ def test_documents_are_numbered_in_the_input_order_though_two_batches_are_writte
     with pool.connection() as conn:
         stored = [r[0] for r in conn.execute("SELECT external_id FROM documents ORDER BY id").fetchall()]
     assert stored == ids
+
+
+def test_a_pool_of_one_connection_writes_the_batches_one_after_the_other(
+    tmp_path: Path, db_url: str, settings: Settings, tiny_m3: Embedder
+) -> None:
+    """DB_POOL_MAX=1: the two writers and the batch being prepared share one connection (a batch takes
+    it only once its turn has come), and ids still follow the input."""
+    ids = [f"d{i:02d}" for i in range(30)]
+    f = write(tmp_path / "a.jsonl", "".join(json.dumps({"id": i, "text": f"文档 {i}"}) + "\n" for i in ids))
+    one = settings.model_copy(update={"db_pool_max": 1, "db_pool_timeout_s": 3.0})
+    with open_pool(db_url, one, min_size=1) as pool:
+        report = ingest(pool, tiny_m3, read_records(f), FieldMap(), batch_size=2)
+        with pool.connection() as conn:
+            stored = [r[0] for r in conn.execute("SELECT external_id FROM documents ORDER BY id").fetchall()]
+    assert (report.written, report.bad, stored) == (30, [], ids)
 
 
 def test_tokenising_processes_store_what_one_process_stores(tmp_path: Path, pool: ConnectionPool) -> None:
