@@ -126,7 +126,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.mixed_batch <= MAX_BATCH:
         raise InvalidQuery(f"--mixed-batch must be between 1 and {MAX_BATCH}")
     if not args.corpus.exists():
-        raise InvalidQuery(f"{args.corpus}: no such corpus file")
+        raise InvalidQuery(
+            f"{args.corpus}: no such corpus file (the repository's own sample: "
+            "hybrid-search bench examples/data/cmrc2018/corpus.jsonl)"
+        )
     if args.out:  # its folder made, or refused, now: a run is long to lose at its end
         try:
             args.out.parent.mkdir(parents=True, exist_ok=True)
