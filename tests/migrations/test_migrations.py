@@ -11,8 +11,9 @@ from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
 from app import store
-from app.db import alembic_config, downgrade, psycopg_url, revisions, schema_files, upgrade
+from app.db import alembic_config, downgrade, open_pool, psycopg_url, revisions, schema_files, upgrade
 from app.embedding.base import Embedder
+from app.embedding.synthetic import SyntheticEmbedder
 from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 from tests.conftest import url_for_db
@@ -176,9 +177,6 @@ def passages_toast_bytes(conn: psycopg.Connection) -> int:
 def test_0027_moves_stored_vectors_inline(db_url: str, settings: Any) -> None:
     """halfvec(1024) passages written under 0026 sit in TOAST; upgraded, they are read from their rows
     (the TOAST table empty) and found by the HNSW index as before."""
-    from app.db import open_pool
-    from app.embedding.synthetic import SyntheticEmbedder
-
     model = SyntheticEmbedder(1024)
     downgrade(db_url, "0026")
     with open_pool(db_url, settings, min_size=1) as old:
