@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from app.eval.pinyin_titles import title_queries
@@ -103,3 +107,13 @@ def test_sql_params_keep_the_pinyin_for_the_keyword_leg() -> None:
     assert leg_params(Mode.keyword, params) is params
     assert leg_params(Mode.semantic, params)["filters"].obj == {"text": "'x'"}
     assert leg_params(Mode.semantic, {"filters": Jsonb({"pinyin": "'~bj'"})})["filters"] is None
+
+
+def test_warm_up_loads_pypinyin_before_the_first_write() -> None:
+    """The service warms up at start: its first upsert took 200 ms instead of 20 when pypinyin's
+    dictionaries were first read inside it. A fresh interpreter, so that no other test loaded them."""
+    code = (
+        "import sys; from app.text.tokenizer import warm_up; assert 'pypinyin' not in sys.modules; "
+        "warm_up(); assert 'pypinyin.core' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
