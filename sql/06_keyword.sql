@@ -184,7 +184,7 @@ $$;
 --    document of each tf group: one index probe per group);
 -- 2. theta, a lower bound of the max_rank-th score: the max_rank-th best full score among each term's
 --    s best postings (per tf group, the s shortest documents; since 0028, s per term for 2 * max_rank
---    seeds in all, at least 50, and at least 5 per term);
+--    seeds in all, at least 50, and at least 10 per term);
 -- 3. lists read whole (F) or down to a cut (B): a document holding no F term reaches theta only if in
 --    each B term t it scores at least cut[t] = theta - (the other B terms' ub), so only postings above
 --    the cut are read (one range per tf group); a cut above ub[t] reads nothing (MaxScore's
@@ -345,10 +345,11 @@ BEGIN
 
   -- 2. theta (0025: from each term's 25 best postings at least, not max_rank: its first estimate
   -- was 1.4x below the final max_rank-th score at max_rank 10 on the bench's long queries). (0028) The
-  -- seeds shared among the terms, 2 * max_rank in all (at least 50; at least 5 a term), since step 4
+  -- seeds shared among the terms, 2 * max_rank in all (at least 50; at least 10 a term), since step 4
   -- raises theta again: a long query at max_rank 100 scored 2,000 seeds in full (7-8 ms) for a theta
-  -- little better than 200 give (bench, long queries at max_rank 100: mean 10.2 -> 8.2 ms, p99 78 -> 56).
-  seeds_per_term := greatest(5, ceil(greatest(50, 2 * max_rank)::float8 / cardinality(terms))::integer);
+  -- little better than 200 give (bench database, its 200 queries at max_rank 100: mean 10.2 -> 8.0 ms,
+  -- p99 78 -> 55).
+  seeds_per_term := greatest(10, ceil(greatest(50, 2 * max_rank)::float8 / cardinality(terms))::integer);
   WITH seeds AS (
     SELECT DISTINCT y.doc_id FROM generate_series(1, cardinality(terms)) AS t(ti)
     CROSS JOIN LATERAL (
