@@ -43,11 +43,12 @@ class Settings(BaseSettings):
     )
     db_pool_min: int = Field(default=1, ge=0, description="connections each process keeps open")
     db_pool_max: int = Field(
-        default=8,
+        default=4,
         ge=1,
-        description="connections each process may open (searches beyond wait for one; a hybrid search's "
-        "first page ranks its two legs on two at once when a second is free, and facet counts count on a "
-        "second)",
+        description="connections each process may open (searches beyond wait for one, first come first "
+        "served: past what the database's cores run at once, more connections only share them and stretch "
+        "the longest searches; a hybrid search's first page ranks its two legs on two at once when a "
+        "second is free, and facet counts count on a second)",
     )
     statement_timeout_ms: int = Field(
         default=10_000, ge=0, description="every query runs under this statement timeout (`0`: none)"
