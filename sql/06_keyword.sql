@@ -407,9 +407,10 @@ BEGIN
   sort_setting := current_setting('enable_sort');
   PERFORM set_config('enable_sort', 'off', true);
   -- (0028) With two or more lists read whole, a candidate's partial score is most of its score: the
-  -- best ones by partial score (2 * max_rank, at least 50), scored in full, raise theta to their
-  -- max_rank-th score before any candidate is kept (the bench's long queries at max_rank 10: theta
-  -- went from a median 17% below the final max_rank-th score, at worst 45%, to 0.1%, at worst 5%).
+  -- best ones by partial score (2 * max_rank, at least 50), scored in full (search.bm25_ranked), raise
+  -- theta to their max_rank-th score before any candidate is kept (the bench's long queries at
+  -- max_rank 10: theta went from a median 17% below the final max_rank-th score, at worst 45%, to
+  -- 0.1%, at worst 5%).
   WITH c AS MATERIALIZED (
     SELECT p.doc_id AS id, sum(x.wt / (x.c0 + x.kb * (p.dl + p.tl))) AS partial, bit_or(x.bit) AS seen,
            sum(x.bnd) AS seen_bound
@@ -423,18 +424,10 @@ BEGIN
     GROUP BY p.doc_id
   ), raised AS (
     SELECT greatest(theta, (
-      SELECT min(f.s) - 1e-9 FROM (
-        SELECT k.partial + coalesce((
-                 SELECT sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl,
-                                             p.tl, k1, b, avgdl, title_weight))
-                 FROM search.postings AS p
-                 WHERE p.doc_id = k.id AND p.term = ANY(ARRAY(
-                   SELECT terms[u.j] FROM unnest(cut_terms) WITH ORDINALITY AS u(j, o)
-                   WHERE k.seen & (1 << u.o::integer) = 0))), 0) AS s
-        FROM (SELECT c.id, c.partial, c.seen FROM c
-              WHERE theta IS NOT NULL AND cardinality(full_read) >= 2 AND cardinality(cut_terms) > 0
-              ORDER BY c.partial DESC LIMIT greatest(50, 2 * max_rank)) AS k
-        ORDER BY 1 DESC LIMIT max_rank) AS f
+      SELECT min(f.score) - 1e-9 FROM search.bm25_ranked(ARRAY(
+        SELECT c.id FROM c WHERE cardinality(full_read) >= 2 AND cardinality(cut_terms) > 0
+        ORDER BY c.partial DESC LIMIT greatest(50, 2 * max_rank)), terms, weights, max_rank, k1, b, avgdl,
+        title_weight) AS f
       HAVING count(*) >= max_rank)) AS theta
   )
   SELECT array_agg(c.id), array_agg(c.partial), array_agg(c.seen), (SELECT r.theta FROM raised AS r)
