@@ -56,15 +56,16 @@ def load(
     plan: EmbedPlan,
     batch_size: int,
     processes: int | None,
-    keep: list[tuple[str, str, np.ndarray]] | None = None,
+    keep: list[tuple[str, dict[str, int], np.ndarray]] | None = None,
 ) -> tuple[dict[str, Any], list[AnalyzedDocument]]:
     """Ingest as `hybrid-search ingest` does into an empty database (app.ingest.pipeline: each batch
     written while the next is tokenised, in `processes` processes or, None, the command's default, and
     embedded; a bulk load, app.ingest.bulk: the search indexes built after), timed end to end: the
     load and the builds of the indexes it deferred, but for the text's GIN and the vectors' HNSW
     index, whose build times are reported apart (`built_s`, index_report). Returns the report and a
-    sample of analysed documents for the query set; `keep` collects (id, space-joined tokens, first
-    passage vector) for another engine. One process's tokenising rate is timed apart, on the sample."""
+    sample of analysed documents for the query set; `keep` collects (id, term counts, first passage
+    vector) for another engine (its input is made after the load, untimed). One process's tokenising
+    rate is timed apart, on the sample."""
     counts = {"documents": 0, "passages": 0, "postings": 0}
     sample: list[AnalyzedDocument] = []
 
@@ -75,7 +76,7 @@ def load(
         counts["postings"] += sum(len(a.term_freqs) for a in batch.analyzed)
         if keep is not None:
             keep.extend(
-                (a.doc.external_id, " ".join(t for t, n in a.term_freqs.items() for _ in range(n)), p[0][2])
+                (a.doc.external_id, a.term_freqs, p[0][2])
                 for a, p in zip(batch.analyzed, passages, strict=True)
             )
         if len(sample) < 50_000:

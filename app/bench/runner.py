@@ -189,7 +189,7 @@ def _run(
     if vectors is not None:  # one vector per document, as the other engines' tables hold
         plan = replace(plan, max_chars=WHOLE_DOCUMENT)
     records = progress(islice(read_records(options.corpus), options.limit_docs), "ingest", options.limit_docs)
-    keep: list[tuple[str, str, np.ndarray]] | None = [] if options.compare else None
+    keep: list[tuple[str, dict[str, int], np.ndarray]] | None = [] if options.compare else None
     processes = options.ingest_processes
     ingest, sample = engine.load(pool, records, model, plan, options.batch_size, processes, keep)
     ingest["limit"] = options.limit_docs
@@ -294,7 +294,8 @@ def _run(
     http = _http(options, settings, pool, url, model, [q.text for q in queries], bodies)
     compare: dict[str, Any] = {}
     if keep is not None:
-        ids, texts, doc_vecs = [k[0] for k in keep], [k[1] for k in keep], np.stack([k[2] for k in keep])
+        ids, doc_vecs = [k[0] for k in keep], np.stack([k[2] for k in keep])
+        texts = [" ".join(t for t, n in k[1].items() for _ in range(n)) for k in keep]  # tokens, spaced
         ours = {m: search[m]["latency_ms"]["p50"] for m in search}
         for name in options.compare:
             if name == "lancedb":
