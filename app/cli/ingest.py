@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--processes",
         type=int,
         help="processes that tokenise, from the first batch (default: one per CPU core from the "
-        "5,000th document on; jieba runs on one core per process)",
+        "2,000th document on; jieba runs on one core per process)",
     )
     ingest.add_argument(
         "--bulk",

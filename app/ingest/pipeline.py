@@ -202,6 +202,19 @@ def prepare(
     """Read which of `docs` are stored as they are (those are neither re-tokenised nor re-embedded),
     then tokenise (in `tokenizers`' processes, when given) and embed the others. The first use records
     the model; another is refused."""
+    return start_prepare(pool, embedder, docs, plan, tokenizers)()
+
+
+def start_prepare(
+    pool: ConnectionPool,
+    embedder: Embedder | None,
+    docs: list[Document],
+    plan: EmbedPlan,
+    tokenizers: Tokenizers | None = None,
+) -> Callable[[], Prepared]:
+    """prepare(), started: the documents are embedded here and tokenised in `tokenizers`' workers; the
+    call returned waits for the workers (meanwhile the caller may start the next batch, so the workers
+    always have one queued)."""
     with pool.connection() as conn:
         register(conn, embedder, plan)
         stored = store.stored_versions(conn, [d.external_id for d in docs])
@@ -209,7 +222,7 @@ def prepare(
     changed = [d for d in docs if not is_unchanged(d, stored.get(d.external_id), embedder, plan)]
     analyzed = (tokenizers or Tokenizers(1)).submit(changed)  # tokenised while they are embedded
     vectors = embed_passages(embedder, changed, plan) if embedder is not None and changed else None
-    return Prepared(analyzed(), vectors, len(docs) - len(changed))
+    return lambda: Prepared(analyzed(), vectors, len(docs) - len(changed))
 
 
 def write_prepared(
@@ -264,9 +277,19 @@ WRITERS = 2  # batches written at once (app/ingest/turns.py)
 
 @dataclass
 class _InFlight:
-    """A batch being written while the next one is prepared."""
+    """A batch being written while the next ones are prepared."""
 
     write: Future[tuple[int, int, list[tuple[Document, str]]]]
+    ids: set[str]
+    lines: dict[str, RawRecord]
+
+
+@dataclass
+class _Preparing:
+    """A batch being tokenised (and embedded) while the next one is read."""
+
+    k: int
+    ready: Callable[[], Prepared]
     ids: set[str]
     lines: dict[str, RawRecord]
 
@@ -283,16 +306,20 @@ def ingest(
     on_prepared: Callable[[Prepared], None] | None = None,
 ) -> IngestReport:
     """Ingest every good record; bad ones are reported with their line and skipped. Each batch is
-    written by one of two writer threads while this one tokenises (in `processes` worker processes when
-    more than one; None: one per core after the input's first documents, app/ingest/tokenize.py) and
-    embeds the next (the database works in its own processes meanwhile); a batch holding a document of a
-    batch being written waits for that write, so it reads the document as written. The two writes
-    overlap, one batch's postings and statistics beside the next one's upsert, but the upserts take
-    turns (app/ingest/turns.py): documents get their ids in the input's order, so equal scores break
-    their ties the same way on every load. `on_prepared` sees each batch as it goes to be written."""
+    written by one of two writer threads while this one reads, tokenises (in `processes` worker
+    processes when more than one; None: one per core after the input's first documents,
+    app/ingest/tokenize.py) and embeds the next two: the workers get a batch before the one they
+    tokenise is taken, so they never wait for this thread (the database works in its own processes
+    meanwhile). A batch holding a document of an earlier batch not yet written waits for that write, so
+    it reads the document as written. The two writes overlap, one batch's postings and statistics beside
+    the next one's upsert, but the upserts take turns (app/ingest/turns.py): documents get their ids in
+    the input's order, so equal scores break their ties the same way on every load. `on_prepared` sees
+    each batch as it goes to be written."""
     plan = plan or EmbedPlan()
     report = IngestReport()
     turns = UpsertTurns()
+    in_flight: deque[_InFlight] = deque()
+    preparing: deque[_Preparing] = deque()
 
     def finish(batch: _InFlight) -> None:
         written, unchanged, failures = batch.write.result()
@@ -302,7 +329,17 @@ def ingest(
             raw = batch.lines[doc.external_id]
             report.bad.append(BadLine(raw.source, raw.line, error))
 
-    in_flight: deque[_InFlight] = deque()
+    def write_next() -> None:
+        """The oldest batch being prepared, once ready, goes to a writer (at most WRITERS at once)."""
+        batch = preparing.popleft()
+        ready = batch.ready()
+        while len(in_flight) >= WRITERS:
+            finish(in_flight.popleft())
+        if on_prepared is not None:
+            on_prepared(ready)
+        write = writer.submit(write_prepared, pool, embedder, ready, turns.turn(batch.k))
+        in_flight.append(_InFlight(write, batch.ids, batch.lines))
+
     with (
         Tokenizers(processes) as tokenizers,
         ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="ingest-write") as writer,
@@ -310,32 +347,22 @@ def ingest(
         for k, chunk in enumerate(batched(raws, batch_size)):
             parsed = parse(chunk, fields, report)
             ids = {d.external_id for _, d in parsed}
+            while any(p.ids & ids for p in preparing):  # written before this batch reads them
+                write_next()
             while any(f.ids & ids for f in in_flight):  # the batches up to the last one holding an id
                 finish(in_flight.popleft())
-            ready = prepare(pool, embedder, [d for _, d in parsed], plan, tokenizers) if parsed else None
-            while len(in_flight) >= WRITERS:
-                finish(in_flight.popleft())
-            if ready is not None:
-                if on_prepared is not None:
-                    on_prepared(ready)
+            if parsed:
+                ready = start_prepare(pool, embedder, [d for _, d in parsed], plan, tokenizers)
                 lines = {d.external_id: raw for raw, d in parsed}
-                write = writer.submit(write_prepared, pool, embedder, ready, turns.turn(k))
-                in_flight.append(_InFlight(write, ids, lines))
+                preparing.append(_Preparing(k, ready, ids, lines))
             else:
                 turns.done(k)  # nothing to write: the next batch need not wait for this one
+            while len(preparing) > 1:
+                write_next()
             if on_progress is not None:
                 on_progress(len(chunk))
+        while preparing:
+            write_next()
         while in_flight:
             finish(in_flight.popleft())
     return report
-
-
-__all__ = [
-    "AnalyzedDocument",
-    "BadLine",
-    "EmbedPlan",
-    "IngestReport",
-    "batched",
-    "ingest",
-    "upsert_documents",
-]
