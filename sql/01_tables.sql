@@ -37,9 +37,10 @@ CREATE INDEX documents_metadata_gin ON public.documents USING gin (metadata json
 
 -- Exact term frequencies per document, in the body and in the title (a tsvector caps positions at 256
 -- per lexeme), with the lengths BM25 needs. No foreign key: search.documents_cascade deletes a deleted
--- document's postings and passages, one statement for all of them.
+-- document's postings and passages, one statement for all of them. Terms compare byte by byte (COLLATE
+-- "C", 0029): the indexes are built and searched with memcmp, not the locale's strcoll.
 CREATE TABLE search.postings (
-    term     text NOT NULL,
+    term     text COLLATE "C" NOT NULL,
     doc_id   bigint NOT NULL,
     tf       integer NOT NULL CHECK (tf > 0),
     dl       integer NOT NULL CHECK (dl >= 0),
@@ -64,7 +65,7 @@ CREATE TABLE search.metadata_groups (
 COMMENT ON COLUMN search.metadata_groups.key IS 'md5 of the metadata''s text';
 
 CREATE TABLE search.term_stats (
-    term text PRIMARY KEY,
+    term text COLLATE "C" PRIMARY KEY,
     df   integer NOT NULL
 );
 

@@ -198,3 +198,40 @@ def test_0027_moves_stored_vectors_inline(db_url: str, settings: Any) -> None:
             [query],
         ).fetchone()
         assert top == ("7",)
+
+
+def test_0029_keeps_the_postings_and_statistics_and_compares_terms_bytewise(
+    db_url: str, settings: Any
+) -> None:
+    """Postings and statistics written under 0028 stay as they were, now in COLLATE "C" (the indexes on
+    the terms rebuilt), and the keyword leg finds the same documents with the same scores."""
+    downgrade(db_url, "0028")
+    with open_pool(db_url, settings, min_size=1) as old:
+        upsert_documents(old, None, [Document(str(i), "标题", f"北京 大学 正文 Z{i % 3}") for i in range(30)])
+        with old.connection() as conn:
+            before = _terms_and_ranks(conn)
+            assert _term_collations(conn) == {"default"}
+    upgrade(db_url)
+    with psycopg.connect(psycopg_url(db_url), autocommit=True) as conn:
+        assert _term_collations(conn) == {"C"}
+        assert _terms_and_ranks(conn) == before
+
+
+def _terms_and_ranks(conn: psycopg.Connection) -> tuple[Any, ...]:
+    postings = conn.execute("SELECT term, doc_id, tf FROM search.postings ORDER BY 1, 2").fetchall()
+    stats = conn.execute("SELECT term, df FROM search.term_stats ORDER BY 1").fetchall()
+    ranks = conn.execute(
+        "SELECT doc_id, rank, score FROM search.keyword_ranks(ARRAY['北京', 'z1'], 20)"
+    ).fetchall()
+    assert len(stats) == 7 and len(ranks) == 20
+    return postings, stats, ranks
+
+
+def _term_collations(conn: psycopg.Connection) -> set[str]:
+    rows = conn.execute(
+        "SELECT coalesce(c.collname, 'default') FROM pg_attribute AS a "
+        "LEFT JOIN pg_collation AS c ON c.oid = a.attcollation AND c.collname <> 'default' "
+        "WHERE a.attrelid IN ('search.postings'::regclass, 'search.term_stats'::regclass) "
+        "AND a.attname = 'term'"
+    ).fetchall()
+    return {r[0] for r in rows}
