@@ -13,8 +13,6 @@ import numpy as np
 
 from app.embedding.base import Vectors, l2_normalize
 
-BANK_ROWS = 2048  # 8 MB of noise at 1,024 dimensions
-
 
 class ClusteredVectors:
     def __init__(self, dim: int = 1024, clusters: int = 512, spread: float = 0.9, seed: int = 7) -> None:
@@ -23,7 +21,6 @@ class ClusteredVectors:
         self.spread = spread
         self.seed = seed
         self.centres = l2_normalize(rng.standard_normal((clusters, dim)))
-        self._bank: np.ndarray | None = None  # for_keys' noise, made on first use
 
     def _around(self, which: np.ndarray, rng: np.random.Generator) -> Vectors:
         noise = rng.standard_normal((len(which), self.dim)).astype(np.float32) / np.sqrt(self.dim)
@@ -40,20 +37,18 @@ class ClusteredVectors:
         return self._around(rng.integers(0, len(self.centres), count), rng)
 
     def for_keys(self, keys: list[int]) -> Vectors:
-        """One vector per 64-bit key, the same for the same key: near centre `key mod clusters`, its
-        offset the sum of three rows of a fixed bank of Gaussian noise picked by other bits of the key
-        (as Gaussian as a fresh draw; 2048**3 offsets). A generator seeded per key cost ~40 us a
-        vector, 10% of an ingest's CPU in the bench; this is a few us, all keys at once."""
-        if not keys:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if self._bank is None:
-            bank_rng = np.random.default_rng([self.seed, BANK_ROWS])
-            self._bank = bank_rng.standard_normal((BANK_ROWS, self.dim), dtype=np.float32)
-        k = np.array(keys, dtype=np.uint64)
-        noise = sum(self._bank[(k >> np.uint64(shift)) % np.uint64(BANK_ROWS)] for shift in (9, 20, 31))
-        which = (k % np.uint64(len(self.centres))).astype(np.intp)
-        scale = np.float32(self.spread / np.sqrt(3 * self.dim))
-        return l2_normalize(self.centres[which] + scale * noise)
+        """One vector per key, the same for the same key: near centre `key mod clusters`, its offset drawn
+        by a generator seeded with the key. The draws go into one array and the arithmetic is done on
+        all rows at once: the same numbers as row by row, at half the CPU (~40 -> ~20 us a vector, which
+        was a tenth of a bench ingest's CPU). A shared bank of noise was faster still, but its rows made
+        documents correlated: recall at ef_search 100 fell 0.98 -> 0.95."""
+        noise = np.empty((len(keys), self.dim))
+        for row, key in zip(noise, keys, strict=True):
+            np.random.default_rng(key).standard_normal(out=row)
+        which = np.array([k % len(self.centres) for k in keys], dtype=np.intp)
+        return l2_normalize(
+            self.centres[which] + self.spread * (noise.astype(np.float32) / np.sqrt(self.dim))
+        )
 
 
 SYNTHETIC_PREFIX = "synthetic-clustered-"

@@ -20,6 +20,10 @@ def test_stats_and_synthetic_vectors() -> None:
     # Documents of one cluster are nearer each other than to other clusters' (neighbourhoods exist).
     same = a[0] @ a[8]  # 0 and 8 share a centre: ids map to centres by a multiplicative hash mod 8
     assert same > np.median(a[0] @ a[1:].T)
+    # A key's vector is its own, whatever else is in the batch; keys of one centre are near each other.
+    keyed = v.for_keys([3, 11, 4])
+    assert np.array_equal(keyed[1], v.for_keys([11])[0]) and np.allclose(np.linalg.norm(keyed, axis=1), 1.0)
+    assert keyed[0] @ keyed[1] > keyed[0] @ keyed[2]  # 3 and 11 share centre 3 (mod 8), 4 does not
 
 
 def test_queries_cover_every_kind() -> None:
