@@ -366,3 +366,14 @@ def ingest(
         while in_flight:
             finish(in_flight.popleft())
     return report
+
+
+__all__ = [
+    "AnalyzedDocument",
+    "BadLine",
+    "EmbedPlan",
+    "IngestReport",
+    "batched",
+    "ingest",
+    "upsert_documents",
+]
