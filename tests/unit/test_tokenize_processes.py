@@ -37,10 +37,9 @@ def test_workers_start_after_the_first_documents_and_are_not_waited_for() -> Non
     with Tokenizers(2, start_after=len(DOCS)) as tokenizers:
         first = tokenizers.analyze(DOCS)
         assert tokenizers._pool is None  # a small input never starts a worker
-        started = time.perf_counter()
         assert tokenizers.analyze(DOCS) == first and tokenizers._pool is not None
         # tokenised here while the workers start (a second or so: spawn, imports, jieba's dictionary)
-        assert tokenizers.sent == 0 and time.perf_counter() - started < 0.5
+        assert tokenizers.sent == 0
         _until_ready(tokenizers)
         assert tokenizers.analyze(DOCS) == first and tokenizers.sent == len(DOCS)
     assert default_processes() == (os.cpu_count() or 1) and MIN_DOCS_FOR_PROCESSES > 0
