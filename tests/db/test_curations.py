@@ -50,6 +50,7 @@ def test_pinned_first_hidden_gone_pages_one_list(
     service: SearchService, pool: ConnectionPool, mode: Mode
 ) -> None:
     before = ids(service, "mountain bike", mode)
+    other = ids(service, "mountain bikes are fun", mode)
     with pool.connection() as conn:
         add_curation(conn, "Mountain  Bike", ["b10", "b3"], ["b5"])  # b10 is not even a match
     after = service.search(SearchRequest("mountain bike", mode, limit=50))
@@ -62,7 +63,10 @@ def test_pinned_first_hidden_gone_pages_one_list(
         for h in service.search(SearchRequest("mountain bike", mode, limit=1, offset=o)).hits
     ]
     assert pages == got
-    assert ids(service, "mountain bikes are fun", mode)[:1] != ["b10"]  # another query: untouched
+    # Another query is untouched: the same list as before, nothing pinned. (Not "b10 is not first": the
+    # tiny model's tokenizer is trained anew each session, so its semantic order differs by session.)
+    untouched = service.search(SearchRequest("mountain bikes are fun", mode, limit=50))
+    assert [h.id for h in untouched.hits] == other and not any(h.pinned for h in untouched.hits)
 
 
 def test_filters_still_apply_and_windows_expire(service: SearchService, pool: ConnectionPool) -> None:
