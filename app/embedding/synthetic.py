@@ -22,33 +22,32 @@ class ClusteredVectors:
         self.seed = seed
         self.centres = l2_normalize(rng.standard_normal((clusters, dim)))
 
-    def _around(self, which: np.ndarray, rng: np.random.Generator) -> Vectors:
-        noise = rng.standard_normal((len(which), self.dim)).astype(np.float32) / np.sqrt(self.dim)
+    def _around(self, which: np.ndarray, draws: np.ndarray) -> Vectors:
+        """Unit vectors near the centres `which`, offset by `draws` (standard normal, a row each)."""
+        noise = draws.astype(np.float32) / np.sqrt(self.dim)
         return l2_normalize(self.centres[which] + self.spread * noise)
 
     def documents(self, first: int, count: int) -> Vectors:
         """Vectors of documents first..first+count-1 (the same numbers for the same positions)."""
         rng = np.random.default_rng([self.seed, first, count])
         which = (np.arange(first, first + count) * 2654435761) % len(self.centres)
-        return self._around(which, rng)
+        return self._around(which, rng.standard_normal((count, self.dim)))
 
     def queries(self, count: int, seed: int = 11) -> Vectors:
         rng = np.random.default_rng([self.seed, seed])
-        return self._around(rng.integers(0, len(self.centres), count), rng)
+        which = rng.integers(0, len(self.centres), count)
+        return self._around(which, rng.standard_normal((count, self.dim)))
 
     def for_keys(self, keys: list[int]) -> Vectors:
         """One vector per key, the same for the same key: near centre `key mod clusters`, its offset drawn
-        by a generator seeded with the key. The draws go into one array and the arithmetic is done on
-        all rows at once: the same numbers as row by row, at half the CPU (~40 -> ~20 us a vector, which
-        was a tenth of a bench ingest's CPU). A shared bank of noise was faster still, but its rows made
-        documents correlated: recall at ef_search 100 fell 0.98 -> 0.95."""
-        noise = np.empty((len(keys), self.dim))
-        for row, key in zip(noise, keys, strict=True):
+        by a generator seeded with the key, all keys' draws in one array and offset at once (the same
+        numbers as one by one, ~40 -> ~24 us a vector: a tenth of a bench ingest's CPU). A shared bank of
+        noise was faster still, but its rows made documents correlated: recall at ef_search 100 fell
+        0.98 -> 0.95."""
+        draws = np.empty((len(keys), self.dim))
+        for row, key in zip(draws, keys, strict=True):
             np.random.default_rng(key).standard_normal(out=row)
-        which = np.array([k % len(self.centres) for k in keys], dtype=np.intp)
-        return l2_normalize(
-            self.centres[which] + self.spread * (noise.astype(np.float32) / np.sqrt(self.dim))
-        )
+        return self._around(np.array([k % len(self.centres) for k in keys], dtype=np.intp), draws)
 
 
 SYNTHETIC_PREFIX = "synthetic-clustered-"
