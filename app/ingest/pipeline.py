@@ -276,22 +276,22 @@ WRITERS = 2  # batches written at once (app/ingest/turns.py)
 
 
 @dataclass
-class _InFlight:
-    """A batch being written while the next ones are prepared."""
-
-    write: Future[tuple[int, int, list[tuple[Document, str]]]]
-    ids: set[str]
-    lines: dict[str, RawRecord]
-
-
-@dataclass
-class _Preparing:
-    """A batch being tokenised (and embedded) while the next one is read."""
+class _Batch:
+    """A batch being tokenised (and embedded) while the next one is read: its place in the input, its
+    result to come, its ids and their lines."""
 
     k: int
     ready: Callable[[], Prepared]
     ids: set[str]
     lines: dict[str, RawRecord]
+
+
+@dataclass
+class _InFlight:
+    """A batch being written while the next ones are prepared."""
+
+    write: Future[tuple[int, int, list[tuple[Document, str]]]]
+    batch: _Batch
 
 
 def ingest(
@@ -319,14 +319,14 @@ def ingest(
     report = IngestReport()
     turns = UpsertTurns()
     in_flight: deque[_InFlight] = deque()
-    preparing: deque[_Preparing] = deque()
+    preparing: deque[_Batch] = deque()
 
-    def finish(batch: _InFlight) -> None:
-        written, unchanged, failures = batch.write.result()
+    def finish(done: _InFlight) -> None:
+        written, unchanged, failures = done.write.result()
         report.written += written
         report.unchanged += unchanged
         for doc, error in failures:
-            raw = batch.lines[doc.external_id]
+            raw = done.batch.lines[doc.external_id]
             report.bad.append(BadLine(raw.source, raw.line, error))
 
     def write_next() -> None:
@@ -338,7 +338,7 @@ def ingest(
         if on_prepared is not None:
             on_prepared(ready)
         write = writer.submit(write_prepared, pool, embedder, ready, turns.turn(batch.k))
-        in_flight.append(_InFlight(write, batch.ids, batch.lines))
+        in_flight.append(_InFlight(write, batch))
 
     with (
         Tokenizers(processes) as tokenizers,
@@ -349,12 +349,12 @@ def ingest(
             ids = {d.external_id for _, d in parsed}
             while any(p.ids & ids for p in preparing):  # written before this batch reads them
                 write_next()
-            while any(f.ids & ids for f in in_flight):  # the batches up to the last one holding an id
+            while any(f.batch.ids & ids for f in in_flight):  # the batches up to the last one holding an id
                 finish(in_flight.popleft())
             if parsed:
                 ready = start_prepare(pool, embedder, [d for _, d in parsed], plan, tokenizers)
                 lines = {d.external_id: raw for raw, d in parsed}
-                preparing.append(_Preparing(k, ready, ids, lines))
+                preparing.append(_Batch(k, ready, ids, lines))
             else:
                 turns.done(k)  # nothing to write: the next batch need not wait for this one
             while len(preparing) > 1:
