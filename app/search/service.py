@@ -231,7 +231,7 @@ class SearchService:
             )
             facet_rows: FacetRows = []
             if facet_params is not None and spare is not None:  # counted while the search runs
-                facet_rows = self._counter.submit(facet_rows_on, spare, facet_params)
+                facet_rows = self._counter.submit(facet_rows_on, spare, model_name, facet_params)
             try:
                 if plain:
                     rows = cur.execute(query(f"search_{mode.value}"), params).fetchall()
@@ -279,8 +279,12 @@ class SearchService:
         (`model_name`), that the database still holds that model's vectors: ModelSwitched otherwise,
         with the recorded model loading in the background."""
         try:
-            with domain_errors(), self.reads.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            with domain_errors(), self.reads.connection() as conn, ExitStack() as checked:
+                cur = checked.enter_context(conn.cursor(row_factory=dict_row))
                 if model_name is not None:
+                    # in a transaction: in autocommit the check would end, and free the swap, before
+                    # the statements it vouches for
+                    checked.enter_context(conn.transaction())
                     cur.execute(query("check_model"), {"model": model_name})
                 yield cur
         except ModelMismatch as exc:
@@ -390,14 +394,14 @@ def hybrid_side_by_side(
     while this connection checks the model, reads the context and ranks the keyword leg (one pipeline,
     as run_ahead); then search.fuse_legs, the fusion search.hybrid calls, and the page with its bodies.
     The search waits for the slower leg rather than for both (the database runs them on two cores)."""
-    semantic = executor.submit(_one_row, other, "hybrid_semantic_leg", params)
+    semantic = executor.submit(checked_statement, other, model_name, "hybrid_semantic_leg", params, True)
     try:
         with conn.pipeline():
             context = _queue_context(conn, model_name, context_params)
             keyword = conn.cursor(row_factory=dict_row, binary=True).execute(
                 query("hybrid_keyword_leg"), params
             )
-        legs = {**_aggregate_row(keyword), **semantic.result()}
+        legs = {**_aggregate_row(keyword), **_aggregate_row(semantic.result())}
     finally:
         wait([semantic])  # `other` is idle before it goes back to the pool
     complete = bool(legs.pop("complete"))
@@ -417,9 +421,21 @@ def _queue_context(
     return conn.cursor(row_factory=dict_row).execute(query("search_context"), context_params)
 
 
-def _one_row(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> dict[str, Any]:
-    with conn.cursor(row_factory=dict_row, binary=True) as cur:
-        return _aggregate_row(cur.execute(query(name), params))
+def checked_statement(
+    conn: psycopg.Connection[Any],
+    model_name: str | None,
+    name: str,
+    params: dict[str, Any],
+    binary: bool = False,
+) -> psycopg.Cursor[dict[str, Any]]:
+    """`name`'s statement on a connection beside the search's own (in autocommit: ReadPools), after
+    the model check (`model_name`: the request's vectors were made here) in the same pipeline, so in
+    the same implicit transaction: a swap waits until the statement is through (the search's own
+    check, on its own connection, holds nothing here)."""
+    with conn.pipeline():
+        if model_name is not None:
+            conn.execute(query("check_model"), {"model": model_name})
+        return conn.cursor(row_factory=dict_row, binary=binary).execute(query(name), params)
 
 
 def _aggregate_row(cur: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:
@@ -465,9 +481,13 @@ def curated(
     return [{**by_id[o["id"]], "pinned": o["pinned"]} for o in page]
 
 
-def facet_rows_on(conn: psycopg.Connection[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query("search_facets"), params).fetchall()
+def facet_rows_on(
+    conn: psycopg.Connection[Any], model_name: str | None, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The facet counts on a spare connection; with a query vector, after the model check."""
+    checked = model_name if params["facet_embedding"] is not None else None
+    with checked_statement(conn, checked, "search_facets", params) as cur:
+        return cur.fetchall()
 
 
 def facet_parameters(

@@ -280,3 +280,86 @@ def test_a_document_gone_since_its_leg_ranked_it_leaves_no_gap(service: SearchSe
             .fetchall()
         )
     assert len(rows) == 4 and all(r["id"] is not None for r in rows)
+
+
+HELD_SHARED = (
+    "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    " AND mode = 'ShareLock' AND granted"
+)
+
+
+def test_statements_with_the_query_vector_hold_the_switch_lock(
+    bikes: ConnectionPool, minilm: Embedder, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement that reads the query's vector runs while its transaction holds the model switch's
+    lock shared: on the search's connection after checked_cursor's check (in autocommit the check
+    would commit, and free the swap, first), and on a spare connection (the hybrid semantic leg, the
+    facet counts) after a check of its own. The swap waits for it, so none meets swapped vectors."""
+    import app.search.service as service_module
+    from app.db import ReadPools
+
+    service = SearchService(bikes, ModelHolder.ready(minilm), settings)
+    with service.checked_cursor(minilm.name) as cur:
+        assert cur.execute(HELD_SHARED).fetchone() == {"n": 1}
+    with service.checked_cursor(None) as cur:
+        assert cur.execute(HELD_SHARED).fetchone() == {"n": 0}
+    real_query, real_checked = service_module.query, service_module.checked_statement
+    probe = {"probe": HELD_SHARED}
+    monkeypatch.setattr(service_module, "query", lambda name: probe.get(name) or real_query(name))
+    with ReadPools(bikes).connection() as conn:
+        assert real_checked(conn, minilm.name, "probe", {}).fetchone() == {"n": 1}
+        assert real_checked(conn, None, "probe", {}).fetchone() == {"n": 0}
+
+    checked: list[tuple[str, str | None]] = []
+
+    def spy(conn: psycopg.Connection[object], model: str | None, name: str, *rest: object) -> object:
+        checked.append((name, model))
+        return real_checked(conn, model, name, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service_module, "checked_statement", spy)
+    with bikes.connection(), bikes.connection():
+        pass  # two connections in the pool: the statements beside the search find a spare one
+    assert service.search(SearchRequest("mountain bike", Mode.hybrid, facets="brand")).facets
+    assert ("search_facets", minilm.name) in checked
+    assert service.search(SearchRequest("mountain bike", Mode.hybrid)).hits  # no rules: legs apart
+    assert ("hybrid_semantic_leg", minilm.name) in checked
+    checked.clear()
+    assert service.search(SearchRequest("mountain bike", Mode.keyword, facets="brand")).facets
+    assert checked == [("search_facets", None)]  # no vector, nothing to check
+
+
+def test_a_hybrid_search_waits_for_a_model_swap_before_its_vector_leg(
+    bikes: ConnectionPool, minilm: Embedder, settings: Settings, db_url: str
+) -> None:
+    """While a swap holds its locks (the switch's advisory lock, then the passages table's), a hybrid
+    search whose legs run side by side waits for the advisory lock on both connections, and never for
+    the table with the old model's vector in hand (CI met 'different vector dimensions 384 and 32'
+    once, the semantic leg on the spare connection having run unchecked); it answers once the swap
+    lets go."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    uncached = settings.model_copy(update={"answer_cache_size": 0})  # the search must reach the database
+    service = SearchService(bikes, ModelHolder.ready(minilm), uncached)
+    req = SearchRequest("mountain bike", Mode.hybrid)
+    expected = [h.id for h in service.search(req).hits]  # and learns there are no rules: legs apart next
+    with bikes.connection(), bikes.connection():
+        pass  # a spare connection for the semantic leg
+    waits_sql = (
+        "SELECT wait_event FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' ORDER BY wait_event"
+    )
+    with (
+        psycopg.connect(db_url, autocommit=True) as watch,
+        psycopg.connect(db_url) as swap,
+        ThreadPoolExecutor(1) as searching,
+    ):
+        swap.execute("SELECT pg_advisory_xact_lock(search.switch_lock_key())")
+        swap.execute("LOCK TABLE search.passages IN ACCESS EXCLUSIVE MODE")
+        running = searching.submit(service.search, req)
+        deadline = time.monotonic() + 10
+        while len(waits := [r[0] for r in watch.execute(waits_sql)]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        swap.rollback()
+        assert waits == ["advisory", "advisory"]
+        assert [h.id for h in running.result(timeout=30).hits] == expected
