@@ -43,6 +43,7 @@ def build_random_bge_m3(path: Path, texts: Sequence[str], shape: Shape = TINY, s
         vocab_size=shape.tokenizer_vocab, special_tokens=special, unk_token="<unk>"
     )
     tok.train_from_iterator(texts, trainer=trainer)
+    tok.model = models.Unigram(_reproducible(tok, len(special)), unk_id=special.index("<unk>"))
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>",
         pair="<s> $A </s> </s> $B </s>",
@@ -65,6 +66,17 @@ def build_random_bge_m3(path: Path, texts: Sequence[str], shape: Shape = TINY, s
     torch.save(torch.nn.Linear(shape.hidden, shape.hidden).state_dict(), path / "colbert_linear.pt")
     torch.save(torch.nn.Linear(shape.hidden, 1).state_dict(), path / "sparse_linear.pt")
     return path
+
+
+def _reproducible(tok: Any, n_special: int) -> list[tuple[str, float]]:
+    """The trained pieces in an order that does not change between builds: the trainer gives the same
+    pieces and scores each time but orders ties as its hash maps happen to (and a score's last bit
+    varies with the order of its sums), so two builds had different token ids, weights rows, and
+    semantic rankings. Specials first, as trained; then by rounded score and piece."""
+    import json
+
+    pieces = [(str(p), round(float(s), 6)) for p, s in json.loads(tok.to_str())["model"]["vocab"]]
+    return pieces[:n_special] + sorted(pieces[n_special:], key=lambda p: (-p[1], p[0]))
 
 
 def model_speed(

@@ -34,6 +34,17 @@ def test_tiny_bge_m3_loads_through_flagembedding_by_path(tiny_m3: Embedder, tiny
     assert backend_for(str(tiny_m3_path), "auto") == "bge-m3"
 
 
+def test_tiny_bge_m3_builds_the_same_model_every_time(tiny_m3_path: Path, tmp_path: Path) -> None:
+    """Token ids, weights and heads are the same in every build (the tokenizer's trainer orders tied
+    pieces as its hash maps happen to: two builds once gave two semantic orders and a flaky test)."""
+    from tests.tiny_bge_m3 import build_tiny_bge_m3
+
+    again = build_tiny_bge_m3(tmp_path / "again")
+    names = ["tokenizer.json", "config.json", "model.safetensors", "colbert_linear.pt", "sparse_linear.pt"]
+    for name in names:
+        assert (again / name).read_bytes() == (tiny_m3_path / name).read_bytes(), name
+
+
 def test_vector_alone_equals_vector_inside_padded_batch(tiny_m3: Embedder) -> None:
     text = "北京"
     longer = ["混合检索结合关键词与语义向量。" * 6, "Hybrid search fuses BM25 and dense vectors " * 5]
