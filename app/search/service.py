@@ -274,14 +274,17 @@ class SearchService:
                 yield conn
 
     @contextmanager
-    def checked_cursor(self, model_name: str | None) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+    def checked_cursor(
+        self, model_name: str | None, stored_vector: bool = False
+    ) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
         """A cursor on a read connection, after checking, when the caller's vectors were made here
         (`model_name`), that the database still holds that model's vectors: ModelSwitched otherwise,
-        with the recorded model loading in the background."""
+        with the recorded model loading in the background. With a `stored_vector` to read and search
+        with, no model to compare but the switch's lock held all the same."""
         try:
             with domain_errors(), self.reads.connection() as conn, ExitStack() as checked:
                 cur = checked.enter_context(conn.cursor(row_factory=dict_row))
-                if model_name is not None:
+                if model_name is not None or stored_vector:
                     # in a transaction: in autocommit the check would end, and free the swap, before
                     # the statements it vouches for
                     checked.enter_context(conn.transaction())

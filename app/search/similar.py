@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
@@ -44,13 +45,15 @@ class SimilarService:
         """Neighbours of a stored document (itself left out). Needs no model: the vector is stored."""
         self._check_limit(limit)
         normalized = normalize_filters(filters)
-        with self.search.reads.connection() as conn:
-            row = conn.execute(query("document_embedding"), {"id": doc_id}).fetchone()
-        if row is None:
-            raise DocumentNotFound(f"no document with id {doc_id!r}")
-        if row[0] is None:
-            raise InvalidQuery(f"document {doc_id!r} has no vector (stored without an embedding model)")
-        return self._nearest(row[0].to_numpy().astype(np.float32), limit, doc_id, normalized)
+        # one transaction under the switch's lock: a reembed's swap cannot come between the reads
+        with self.search.checked_cursor(None, stored_vector=True) as cur:
+            row = cur.execute(query("document_embedding"), {"id": doc_id}).fetchone()
+            if row is None:
+                raise DocumentNotFound(f"no document with id {doc_id!r}")
+            if row["embedding"] is None:
+                raise InvalidQuery(f"document {doc_id!r} has no vector (stored without an embedding model)")
+            vector = row["embedding"].to_numpy().astype(np.float32)
+            return self._nearest(cur, vector, limit, doc_id, normalized)
 
     def to_text(self, text: str, limit: int = 10, filters: dict[str, Any] | None = None) -> list[SimilarHit]:
         """Neighbours of a free text (a word, a phrase, a paragraph), embedded as a query."""
@@ -62,7 +65,11 @@ class SimilarService:
         normalized = normalize_filters(filters)
         model = self.models.get()
         vector = model.encode_queries([text])[0]
-        return self._nearest(vector, limit, None, normalized, model.name)
+        try:
+            with self.search.checked_cursor(model.name) as cur:
+                return self._nearest(cur, vector, limit, None, normalized)
+        except ModelSwitched as exc:
+            raise ModelUnavailable(str(exc)) from exc
 
     def _check_limit(self, limit: int) -> None:
         if not 1 <= limit <= self.settings.max_limit:
@@ -70,12 +77,13 @@ class SimilarService:
 
     def _nearest(
         self,
+        cur: psycopg.Cursor[dict[str, Any]],
         vector: np.ndarray,
         limit: int,
         exclude: str | None,
         filters: dict[str, Any] | None,
-        model_name: str | None = None,
     ) -> list[SimilarHit]:
+        """The neighbours of `vector`, read on `cur` (a checked cursor: the swap waits for it)."""
         params = {
             "embedding": vector,
             "limit": limit,
@@ -84,11 +92,7 @@ class SimilarService:
             "ef_search": self.settings.hnsw_ef_search,
             "exact_below": self.settings.exact_search_below,
         }
-        try:
-            with self.search.checked_cursor(model_name) as cur:
-                rows = cur.execute(query("similar"), params).fetchall()
-        except ModelSwitched as exc:
-            raise ModelUnavailable(str(exc)) from exc
+        rows = cur.execute(query("similar"), params).fetchall()
         return [
             SimilarHit(
                 id=r["id"],

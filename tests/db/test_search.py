@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
@@ -18,6 +21,8 @@ from app.ingest.readers import read_records
 from app.search import Mode, SearchRequest, SearchService
 from app.search.terms import strongest_terms
 from tests.conftest import DATA
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -328,6 +333,55 @@ def test_statements_with_the_query_vector_hold_the_switch_lock(
     assert checked == [("search_facets", None)]  # no vector, nothing to check
 
 
+def _lock_waits_during_a_swap(
+    db_url: str, tables: str, connections: int, run: Callable[[], T]
+) -> tuple[list[str], T]:
+    """`run` in a thread while a "swap" holds the switch's advisory lock and `tables`: the lock waits
+    of the database's backends once each of `run`'s `connections` waits (or after 10 s), then `run`'s
+    result after the swap let go."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    waits_sql = (
+        "SELECT wait_event FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' ORDER BY wait_event"
+    )
+    with (
+        psycopg.connect(db_url, autocommit=True) as watch,
+        psycopg.connect(db_url) as swap,
+        ThreadPoolExecutor(1) as running,
+    ):
+        swap.execute("SELECT pg_advisory_xact_lock(search.switch_lock_key())")
+        swap.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+        result = running.submit(run)
+        deadline = time.monotonic() + 10
+        while len(waits := [r[0] for r in watch.execute(waits_sql)]) < connections:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        swap.rollback()
+        return waits, result.result(timeout=30)
+
+
+def test_similar_to_a_document_reads_its_vector_and_neighbours_under_the_switch_lock(
+    bikes: ConnectionPool, minilm: Embedder, settings: Settings, db_url: str
+) -> None:
+    """The stored vector and its neighbours are read in one transaction that first takes the switch's
+    lock, so a swap cannot come between them (the neighbours of a 384-d vector looked up among
+    another model's)."""
+    from app.search.similar import SimilarService
+
+    similar = SimilarService(SearchService(bikes, ModelHolder.ready(minilm), settings))
+    with bikes.connection() as conn:
+        first = conn.execute("SELECT min(external_id) FROM documents").fetchone()[0]
+    expected = [h.id for h in similar.to_document(first, 3)]
+    waits, hits = _lock_waits_during_a_swap(
+        db_url, "public.documents, search.passages", 1, lambda: similar.to_document(first, 3)
+    )
+    assert waits == ["advisory"]  # not the documents table, with the vector read before the swap
+    assert [h.id for h in hits] == expected
+
+
 def test_a_hybrid_search_waits_for_a_model_swap_before_its_vector_leg(
     bikes: ConnectionPool, minilm: Embedder, settings: Settings, db_url: str
 ) -> None:
@@ -336,30 +390,12 @@ def test_a_hybrid_search_waits_for_a_model_swap_before_its_vector_leg(
     the table with the old model's vector in hand (CI met 'different vector dimensions 384 and 32'
     once, the semantic leg on the spare connection having run unchecked); it answers once the swap
     lets go."""
-    import time
-    from concurrent.futures import ThreadPoolExecutor
-
     uncached = settings.model_copy(update={"answer_cache_size": 0})  # the search must reach the database
     service = SearchService(bikes, ModelHolder.ready(minilm), uncached)
     req = SearchRequest("mountain bike", Mode.hybrid)
     expected = [h.id for h in service.search(req).hits]  # and learns there are no rules: legs apart next
     with bikes.connection(), bikes.connection():
         pass  # a spare connection for the semantic leg
-    waits_sql = (
-        "SELECT wait_event FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' ORDER BY wait_event"
-    )
-    with (
-        psycopg.connect(db_url, autocommit=True) as watch,
-        psycopg.connect(db_url) as swap,
-        ThreadPoolExecutor(1) as searching,
-    ):
-        swap.execute("SELECT pg_advisory_xact_lock(search.switch_lock_key())")
-        swap.execute("LOCK TABLE search.passages IN ACCESS EXCLUSIVE MODE")
-        running = searching.submit(service.search, req)
-        deadline = time.monotonic() + 10
-        while len(waits := [r[0] for r in watch.execute(waits_sql)]) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        swap.rollback()
-        assert waits == ["advisory", "advisory"]
-        assert [h.id for h in running.result(timeout=30).hits] == expected
+    waits, result = _lock_waits_during_a_swap(db_url, "search.passages", 2, lambda: service.search(req))
+    assert waits == ["advisory", "advisory"]  # the search's connection and the spare one
+    assert [h.id for h in result.hits] == expected
