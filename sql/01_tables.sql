@@ -21,7 +21,10 @@ CREATE TABLE public.documents (
     sparse       sparsevec,
     pinyin       tsvector NOT NULL DEFAULT ''::tsvector,
     pinyin_len   integer NOT NULL DEFAULT 0 CHECK (pinyin_len >= 0)
-);
+) WITH (toast_tuple_target = 4080);
+-- toast_tuple_target 4080 (0030): a row that fits two to a page keeps its vector inline (a
+-- halfvec(1024) document is ~2.7 kB), so writing a document is one heap insert, not also TOAST chunks
+-- and their index entry; a longer row still has its body compressed and its largest values moved out.
 COMMENT ON COLUMN public.documents.tsv IS 'jieba search-mode tokens with positions';
 COMMENT ON COLUMN public.documents.doc_len IS 'BM25 document length: number of tokens';
 COMMENT ON COLUMN public.documents.embedding IS 'unit dense vector; vector(dim) once a model is registered';

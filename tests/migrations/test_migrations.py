@@ -200,6 +200,41 @@ def test_0027_moves_stored_vectors_inline(db_url: str, settings: Any) -> None:
         assert top == ("7",)
 
 
+def documents_toast_bytes(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'public.documents'::regclass"
+    ).fetchone()
+    return int(row[0]) if row else -1
+
+
+def test_0030_writes_documents_vectors_inline_and_keeps_the_old_ones(db_url: str, settings: Any) -> None:
+    """Under 0029 a halfvec(1024) document's vector goes to TOAST; upgraded, documents written keep it
+    in their row (the TOAST table does not grow), those stored before stay readable, and both find
+    their neighbours from their stored vector."""
+    model = SyntheticEmbedder(1024)
+    downgrade(db_url, "0029")
+    with open_pool(db_url, settings, min_size=1) as old:
+        with old.connection() as conn:
+            store.register_model(conn, model, index=store.VectorIndex("halfvec"))
+        upsert_documents(old, model, [Document(f"old{i}", "", f"正文 {i}") for i in range(20)])
+        with old.connection() as conn:
+            toasted = documents_toast_bytes(conn)
+            assert toasted > 0
+    upgrade(db_url)
+    with open_pool(db_url, settings, min_size=1) as new:
+        upsert_documents(new, model, [Document(f"new{i}", "", f"正文 {i}") for i in range(20)])
+        with new.connection() as conn:
+            register_vector(conn)
+            assert documents_toast_bytes(conn) == toasted  # 20 more vectors, none in TOAST
+            for doc in ("old7", "new7"):
+                stored = conn.execute(
+                    "SELECT embedding::vector FROM documents WHERE external_id = %s", [doc]
+                ).fetchone()[0]
+                assert stored is not None and len(stored.to_numpy()) == 1024
+                near = conn.execute("SELECT id FROM search.similar(%s, 1, %s)", [stored, doc]).fetchone()
+                assert near is not None and near[0] in ("old7", "new7") and near[0] != doc  # its twin
+
+
 def test_0029_keeps_the_postings_and_statistics_and_compares_terms_bytewise(
     db_url: str, settings: Any
 ) -> None:
