@@ -34,3 +34,14 @@ def test_architecture_names_what_exists() -> None:
     defined = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "sql").glob("*.sql"))
     for function in set(re.findall(r"`search\.(\w+)\(", text)):
         assert re.search(rf"FUNCTION search\.{function}\(", defined), function
+
+
+def test_documented_curl_urls_are_sent_as_a_server_takes_them() -> None:
+    """curl sends a URL as typed, and the service's HTTP parser answers 400 to one holding raw non-ASCII
+    characters or spaces (the README's first search example did): the docs percent-encode the query
+    with --data-urlencode instead."""
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            if "curl" in line:
+                for url in re.findall(r"""['"]?(https?://[^'"\s]+)""", line):
+                    assert url.isascii(), f"{doc.name}: {line}"
