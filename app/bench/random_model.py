@@ -71,7 +71,7 @@ def build_random_bge_m3(path: Path, texts: Sequence[str], shape: Shape = TINY, s
 def _reproducible(tok: Any, n_special: int) -> list[tuple[str, float]]:
     """The trained pieces in an order that does not change between builds: the trainer gives the same
     pieces and scores each time but orders ties as its hash maps happen to (and a score's last bit
-    varies with the order of its sums), so two builds had different token ids, weights rows, and
+    varies with the order of its sums), so two builds had different token ids, weight rows and
     semantic rankings. Specials first, as trained; then by rounded score and piece."""
     import json
 
