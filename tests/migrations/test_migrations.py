@@ -167,9 +167,9 @@ def test_0019_groups_stored_postings_and_a_deferred_impact_index(
         assert index_def(conn, "postings_impact") == head_def
 
 
-def passages_toast_bytes(conn: psycopg.Connection) -> int:
+def toast_bytes(conn: psycopg.Connection, table: str) -> int:
     row = conn.execute(
-        "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'search.passages'::regclass"
+        "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = %s::regclass", [table]
     ).fetchone()
     return int(row[0]) if row else -1
 
@@ -184,11 +184,11 @@ def test_0027_moves_stored_vectors_inline(db_url: str, settings: Any) -> None:
             store.register_model(conn, model, index=store.VectorIndex("halfvec"))
         upsert_documents(old, model, [Document(str(i), "", f"正文 {i}") for i in range(20)])
         with old.connection() as conn:
-            assert passages_toast_bytes(conn) > 0
+            assert toast_bytes(conn, "search.passages") > 0
     upgrade(db_url)
     with psycopg.connect(psycopg_url(db_url), autocommit=True) as conn:
         register_vector(conn)
-        assert passages_toast_bytes(conn) == 0
+        assert toast_bytes(conn, "search.passages") == 0
         assert conn.execute("SELECT count(*) FROM search.passages").fetchone() == (20,)
         assert "halfvec_cosine_ops" in (index_def(conn, "passages_embedding_hnsw") or "")
         query = model.encode(["正文 7"])[0]
@@ -198,13 +198,6 @@ def test_0027_moves_stored_vectors_inline(db_url: str, settings: Any) -> None:
             [query],
         ).fetchone()
         assert top == ("7",)
-
-
-def documents_toast_bytes(conn: psycopg.Connection) -> int:
-    row = conn.execute(
-        "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'public.documents'::regclass"
-    ).fetchone()
-    return int(row[0]) if row else -1
 
 
 def test_0030_writes_documents_vectors_inline_and_keeps_the_old_ones(db_url: str, settings: Any) -> None:
@@ -218,14 +211,14 @@ def test_0030_writes_documents_vectors_inline_and_keeps_the_old_ones(db_url: str
             store.register_model(conn, model, index=store.VectorIndex("halfvec"))
         upsert_documents(old, model, [Document(f"old{i}", "", f"正文 {i}") for i in range(20)])
         with old.connection() as conn:
-            toasted = documents_toast_bytes(conn)
+            toasted = toast_bytes(conn, "public.documents")
             assert toasted > 0
     upgrade(db_url)
     with open_pool(db_url, settings, min_size=1) as new:
         upsert_documents(new, model, [Document(f"new{i}", "", f"正文 {i}") for i in range(20)])
         with new.connection() as conn:
             register_vector(conn)
-            assert documents_toast_bytes(conn) == toasted  # 20 more vectors, none in TOAST
+            assert toast_bytes(conn, "public.documents") == toasted  # 20 more vectors, none in TOAST
             for doc in ("old7", "new7"):
                 stored = conn.execute(
                     "SELECT embedding::vector FROM documents WHERE external_id = %s", [doc]
