@@ -285,6 +285,19 @@ def head_revision(url: str) -> str:
     return str(head)
 
 
+def known_revision(url: str, revision: str) -> bool:
+    """Whether this code's migrations hold `revision` (a database a newer version migrated holds one
+    they do not)."""
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config(url)).get_revision(revision) is not None
+    except (CommandError, RevisionError):
+        return False
+
+
 def revisions(url: str) -> tuple[str | None, str]:
     """The database's alembic revision (None: never migrated) and the head revision of this code."""
     with psycopg.connect(psycopg_url(url)) as conn:

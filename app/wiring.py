@@ -10,7 +10,15 @@ from psycopg_pool import ConnectionPool
 
 from app import store
 from app.config import Settings
-from app.db import check_reachable, describe_url, head_revision, open_pool, resolve_database_url, upgrade
+from app.db import (
+    check_reachable,
+    describe_url,
+    head_revision,
+    known_revision,
+    open_pool,
+    resolve_database_url,
+    upgrade,
+)
 from app.embedding.base import Embedder
 from app.embedding.loader import ModelHolder, load_embedder
 from app.errors import ModelMismatch, SchemaOutdated
@@ -24,13 +32,19 @@ def database_url(
     """The database's URL (starting the embedded server when DATABASE_URL is unset), reached within
     DB_POOL_TIMEOUT_S (DatabaseUnavailable otherwise). Its schema is then migrated to head when behind
     (`migrate`, as `serve` does; `announce` hears of it first), required to be at head (`check`:
-    SchemaOutdated otherwise), or left as it is (`any`: the migration commands themselves)."""
+    SchemaOutdated otherwise), or left as it is (`any`: the migration commands themselves). A
+    database at a revision this code does not know (a newer version's) is SchemaOutdated in all three,
+    saying so, rather than alembic's "Can't locate revision"."""
     url = resolve_database_url(settings)
     current = check_reachable(url, settings.db_pool_timeout_s)
-    if schema == "any":
-        return url
     head = head_revision(url)
-    if current == head:
+    if current is not None and current != head and not known_revision(url, current):
+        raise SchemaOutdated(
+            f"the database at {describe_url(url)} is at revision {current}, which this version of "
+            f"hybrid-search does not know (its newest is {head}): a newer version migrated it; run that "
+            f"one, or have it downgrade the database first (`hybrid-search db downgrade {head}`)"
+        )
+    if schema == "any" or current == head:
         return url
     was = f"at revision {current}" if current else "empty"
     if schema == "check":

@@ -60,6 +60,29 @@ def test_no_migrate_refuses_a_database_behind(server_url: str) -> None:
     assert again.returncode == 0 and json.loads(again.stdout)["documents"] == 0
 
 
+def test_a_database_a_newer_version_migrated_is_named_as_such(server_url: str) -> None:
+    """An older hybrid-search against a database a newer one migrated (at a revision it does not know):
+    one line naming both revisions and the way back, exit code 1, the database left as it was."""
+    name = f"hs_newer_{os.getpid()}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    env = {"DATABASE_URL": url_for_db(server_url, name)}
+    assert hybrid_search("db", "upgrade", env=env).returncode == 0
+    with psycopg.connect(url_for_db(server_url, name), autocommit=True) as conn:
+        head = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    for command in (["stats"], ["search", "bike", "--mode", "keyword"], ["db", "upgrade"]):
+        done = hybrid_search(*command, env=env)
+        assert done.returncode == 1, (command, done.stderr)
+        last = [line for line in done.stderr.splitlines() if line.strip()][-1]
+        assert "is at revision 9999, which this version of hybrid-search does not know" in last, last
+        assert f"its newest is {head}" in last and f"hybrid-search db downgrade {head}" in last
+        assert "migrating" not in done.stderr and "Traceback" not in done.stderr
+    with psycopg.connect(url_for_db(server_url, name), autocommit=True) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("9999",)
+
+
 def test_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
     env = {"DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:1/nothing", "DB_POOL_TIMEOUT_S": "2"}
     for command in (
