@@ -414,13 +414,19 @@ def hybrid_side_by_side(
     return Ahead(context.fetchone(), rows, complete)
 
 
+def _queue_check(conn: psycopg.Connection[Any], model_name: str | None) -> None:
+    """When the request's vectors were made here (`model_name`), the model check, queued first in the
+    caller's pipeline: it holds the switch's lock for the statements queued after it."""
+    if model_name is not None:
+        conn.execute(query("check_model"), {"model": model_name})
+
+
 def _queue_context(
     conn: psycopg.Connection[Any], model_name: str | None, context_params: dict[str, Any]
 ) -> psycopg.Cursor[dict[str, Any]]:
-    """Queued in the caller's pipeline: the model check (`model_name`: the request's vectors were made
-    here), then the search's context (search_context.sql), read once the pipeline is through."""
-    if model_name is not None:
-        conn.execute(query("check_model"), {"model": model_name})
+    """Queued in the caller's pipeline: the model check, then the search's context (search_context.sql),
+    read once the pipeline is through."""
+    _queue_check(conn, model_name)
     return conn.cursor(row_factory=dict_row).execute(query("search_context"), context_params)
 
 
@@ -436,8 +442,7 @@ def checked_statement(
     the same implicit transaction: a swap waits until the statement is through (the search's own
     check, on its own connection, holds nothing here)."""
     with conn.pipeline():
-        if model_name is not None:
-            conn.execute(query("check_model"), {"model": model_name})
+        _queue_check(conn, model_name)
         return conn.cursor(row_factory=dict_row, binary=binary).execute(query(name), params)
 
 
