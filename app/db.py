@@ -186,6 +186,21 @@ def domain_errors() -> Iterator[None]:
         raise kind(exc.diag.message_primary or str(exc)) from exc
 
 
+@contextmanager
+def pipeline(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """conn.pipeline(), and the connection closed (its pool replaces it) when a statement in it fails:
+    psycopg records as prepared a statement that the aborted pipeline skipped when that run was the
+    one to prepare it, so its next run on this connection fails with 'prepared statement "_pg3_N"
+    does not exist' (a search after a model switch's refused check met it). Failures in a search's
+    pipeline are rare (a model switch, a timeout): a new connection costs less than the wrong one."""
+    try:
+        with conn.pipeline():
+            yield
+    except psycopg.Error:
+        conn.close()
+        raise
+
+
 def _configure(conn: psycopg.Connection[Any]) -> None:
     register_vector(conn)
 

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.config import Settings
-from app.db import ReadPools, domain_errors, query
+from app.db import ReadPools, domain_errors, pipeline, query
 from app.embedding.loader import ModelHolder
 from app.embedding.sparse import sparse_embedder
 from app.errors import EmptyQuery, InvalidQuery, ModelMismatch, ModelUnavailable
@@ -367,7 +367,7 @@ def run_ahead(
     (almost every search: the caller runs it again otherwise) and the vector legs' flag. The read
     connection is in autocommit (ReadPools): they run as one implicit transaction, a failed check
     skipping the rest, with no BEGIN or COMMIT to wait for."""
-    with conn.pipeline():
+    with pipeline(conn):
         context = _queue_context(conn, model_name, context_params)
         hits = conn.cursor(row_factory=dict_row).execute(query(f"search_{mode.value}"), params)
         done = conn.cursor(row_factory=dict_row)
@@ -399,7 +399,7 @@ def hybrid_side_by_side(
     The search waits for the slower leg rather than for both (the database runs them on two cores)."""
     semantic = executor.submit(checked_statement, other, model_name, "hybrid_semantic_leg", params, True)
     try:
-        with conn.pipeline():
+        with pipeline(conn):
             context = _queue_context(conn, model_name, context_params)
             keyword = conn.cursor(row_factory=dict_row, binary=True).execute(
                 query("hybrid_keyword_leg"), params
@@ -441,7 +441,7 @@ def checked_statement(
     the model check (`model_name`: the request's vectors were made here) in the same pipeline, so in
     the same implicit transaction: a swap waits until the statement is through (the search's own
     check, on its own connection, holds nothing here)."""
-    with conn.pipeline():
+    with pipeline(conn):
         _queue_check(conn, model_name)
         return conn.cursor(row_factory=dict_row, binary=binary).execute(query(name), params)
 

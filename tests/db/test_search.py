@@ -207,6 +207,32 @@ def test_searches_run_in_autocommit_and_hand_writers_a_transaction(
         single.close()
 
 
+def test_a_failed_pipeline_hands_on_no_connection_with_a_skipped_statement(
+    db_url: str, settings: Settings
+) -> None:
+    """A statement skipped by a pipeline that failed before it, on the run that was to prepare it, is
+    recorded as prepared by psycopg though the server never parsed it; db.pipeline closes such a
+    connection, so the pool hands out a new one and the statement runs (the reembed test met
+    'prepared statement "_pg3_5" does not exist' in a search after a refused model check)."""
+    from app.db import open_pool, pipeline
+
+    one = settings.model_copy(update={"db_pool_max": 1})
+    single = open_pool(db_url, one, min_size=1)
+    statement = "SELECT %s::int + 1"
+    try:
+        with single.connection() as conn:
+            conn.autocommit = True  # as ReadPools hands them out
+            for i in range(5):  # the next run is the one psycopg prepares
+                conn.execute(statement, [i])
+            with pytest.raises(psycopg.errors.DivisionByZero), pipeline(conn):
+                conn.execute("SELECT 1 / 0")
+                conn.execute(statement, [5])
+        with single.connection() as conn:
+            assert conn.execute(statement, [6]).fetchone() == (7,)
+    finally:
+        single.close()
+
+
 def test_hybrid_legs_side_by_side_give_the_one_statements_rows(
     bikes: ConnectionPool, minilm: Embedder, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
