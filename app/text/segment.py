@@ -8,8 +8,10 @@ its HMM breaks near ties otherwise than jieba's (常在较: 常|在|较 in jieba
 groups letters, digits and jieba's joining characters (+#&._%-) otherwise (60-70: jieba 60|-|70). So:
 - jieba-rs gives the dictionary's cut (HMM off) of each run of Han characters, and jieba's own HMM
   (finalseg, memoised) cuts the runs of single characters in it, exactly as jieba's __cut_DAG does;
-- a block with letters, digits, joining characters, Han characters outside jieba's range, or a unit
-  repeated three times (差差差: the two break that tie differently too) is cut by jieba itself.
+- letters, digits and joining characters are single steps of that path between jieba-rs's runs, as in
+  jieba's DAG, where no dictionary word holds one (c++, t恤, 3d: 70 words in jieba's dictionary);
+- a block with such a word, Han characters outside jieba's range, or a unit repeated three times
+  (差差差: the two break that tie differently too) is cut by jieba itself.
 The tokens are jieba's, which stored tsvectors were made with: tests/unit/test_segment.py compares the
 two on real and edge text, and docs/performance.md on the 157,814-document bench corpus.
 
@@ -28,14 +30,19 @@ import jieba
 import rjieba
 from jieba import finalseg
 
-# A text jieba-rs is not given whole: jieba's joining characters and ASCII letters and digits (jieba
-# and jieba-rs group them differently), the Han characters jieba-rs takes into its blocks and jieba
-# does not, and a unit repeated three times (差差差: the two break the tie between 差|差差 and 差差|差
-# differently).
-_RISKY = re.compile(
-    r"[+#&._%\-a-zA-Z0-9\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+# What jieba-rs is never given: Han characters jieba-rs takes into its blocks and jieba does not, and a
+# unit repeated three times (差差差: the two break the tie between 差|差差 and 差差|差 differently).
+_JIEBA_ONLY = re.compile(
+    r"[\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
     r"|([\u4e00-\u9fd5])\1\1|([\u4e00-\u9fd5]{2})\2\2"
 )
+# A text jieba-rs is not given whole: those, and jieba's joining characters and ASCII letters and digits
+# (jieba and jieba-rs group them differently).
+_RISKY = re.compile(r"[+#&._%\-a-zA-Z0-9]|" + _JIEBA_ONLY.pattern)
+_OTHER_RUN = re.compile(r"([a-zA-Z0-9+#&._%\-]+)")  # the rest of jieba's blocks
+_HAN_RUN = re.compile("([\u4e00-\u9fd5]+)")  # jieba's Han characters (finalseg's re_han)
+# jieba's blocks (re_han_default) hold its Han characters and these
+_BLOCK_OTHER = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-")
 Span = tuple[str, int, int]
 
 
@@ -51,25 +58,42 @@ class Segmenter:
             for word in _user_words(user_dict):
                 # the frequency jieba ended with (given, or its suggest_freq), so both cut alike
                 self._rust.add_word(word, self.jieba.FREQ.get(word, 0), None)
+        self._mixed_words = _words_with_other_than_han(self.jieba.FREQ)
 
     def tokenize(self, text: str, mode: str = "default") -> list[Span]:
         """(word, start, end) as jieba.Tokenizer.tokenize(text, mode) yields them."""
         if not _RISKY.search(text):  # most texts: one call, and jieba's HMM where it applies
             return self._with_hmm(text, self._rust.tokenize(text, mode, False), mode)
+        if not (_JIEBA_ONLY.search(text) or self._mixed_words.search(text)):  # letters or digits
+            return self._with_hmm(text, self._dictionary_cut(text, mode), mode)
         out: list[Span] = []
         for start, block, han in _blocks(text):
-            if han and not _RISKY.search(block):
-                spans = self._with_hmm(block, self._rust.tokenize(block, mode, False), mode)
+            if han and not (_JIEBA_ONLY.search(block) or self._mixed_words.search(block)):
+                spans = self._with_hmm(block, self._dictionary_cut(block, mode), mode)
             else:
                 spans = list(self.jieba.tokenize(block, mode=mode))
             out.extend((w, start + s, start + e) for w, s, e in spans)
         return out
 
+    def _dictionary_cut(self, text: str, mode: str) -> list[Span]:
+        """jieba's dictionary path through a text whose letters, digits and joining characters (+#&._%-)
+        no dictionary word holds: each of them a step of its own, as in jieba's DAG, and jieba-rs's
+        path through what lies between (no word covers them, so no path crosses them)."""
+        spans: list[Span] = []
+        at = 0
+        for k, part in enumerate(_OTHER_RUN.split(text)):
+            if k % 2:
+                spans.extend((ch, at + i, at + i + 1) for i, ch in enumerate(part))
+            elif part:
+                spans.extend((w, at + s, at + e) for w, s, e in self._rust.tokenize(part, mode, False))
+            at += len(part)
+        return spans
+
     def _with_hmm(self, text: str, spans: list[Span], mode: str) -> list[Span]:
         """jieba's cut from the dictionary's (`spans`, no HMM): as jieba does, each run of two or more
         single characters that is not itself a word goes through jieba's own HMM (see the module)."""
-        # single Han characters (a gram never is one; punctuation is not cut by the dictionary)
-        single = [e - s == 1 and "\u4e00" <= w <= "\u9fd5" for w, s, e in spans]
+        # single characters of jieba's blocks (a gram never is one; punctuation is not in a block)
+        single = [e - s == 1 and ("\u4e00" <= w <= "\u9fd5" or w in _BLOCK_OTHER) for w, s, e in spans]
         out: list[Span] = []
         i, n = 0, len(spans)
         while i < n:
@@ -102,10 +126,34 @@ class Segmenter:
             start += width
 
 
+def _words_with_other_than_han(freq: dict[str, int]) -> re.Pattern[str]:
+    """A pattern finding the dictionary's words (of two or more characters) that hold a letter, digit
+    or joining character (c++, t恤, 3d: 70 in jieba's own dictionary), longest first; a block holding
+    none of them is cut by jieba-rs run by run (Segmenter._dictionary_cut)."""
+    words = [w for w, f in freq.items() if f and len(w) > 1 and not _BLOCK_OTHER.isdisjoint(w)]
+    words.sort(key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
+
+
 @lru_cache(maxsize=1 << 16)
 def _hmm_words(buf: str) -> tuple[str, ...]:
-    """jieba's HMM cut of a run of single characters (runs repeat across texts: 已久, names)."""
-    return tuple(finalseg.cut(buf))
+    """finalseg.cut(buf), jieba's HMM cut of a run of single characters (runs repeat across texts: 已久,
+    names): each run of Han characters through the HMM (memoised too: with digits around them the
+    runs are seldom seen twice, their Han parts often), finalseg's groups of the others (letters and
+    digits, a decimal, a percent) between them."""
+    parts = _HAN_RUN.split(buf)
+    words: list[str] = []
+    for k, part in enumerate(parts):
+        if k % 2:
+            words.extend(_han_hmm_words(part))
+        elif part:
+            words.extend(x for x in finalseg.re_skip.split(part) if x)
+    return tuple(words)
+
+
+@lru_cache(maxsize=1 << 16)
+def _han_hmm_words(run: str) -> tuple[str, ...]:
+    return tuple(finalseg.cut(run))
 
 
 def _blocks(text: str) -> Iterator[tuple[int, str, bool]]:

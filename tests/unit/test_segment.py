@@ -34,6 +34,10 @@ EDGES = [
     "iPhone手机很好用,买了3台,t恤和b超,3d打印",
     "日本語のテキストと中文混合,한국어 텍스트와 中文,café naïve 咖啡,Привет мир 你好世界",
     "中文ｶﾀｶﾅ半角,٣٤٥阿拉伯数字,¹²³上标,ﬁ连字,\u200b零宽\u00a0空格,表情😀🎉中文,ⅫⅣ罗马数字,中文_下划线",
+    # letters and digits among Han characters, cut by jieba-rs between them (Segmenter._dictionary_cut)
+    "买了3台电脑,打3.5%的折扣,2010年7月1日起,第1-2集",
+    "windows\r\n系统和linux  系统,ab中cd,了2010年已久,100%满意a.b.c",
+    "1号店的a股和b超,c语言与c++程序,5g手机",
 ]
 
 
@@ -82,3 +86,32 @@ def test_a_user_dictionary_reaches_both_engines(tmp_path: Path) -> None:
         assert cut == custom._rust.tokenize(text, mode)
         assert {"小石头软件", "云计算平台"} <= {w for w, _, _ in cut}
         assert cut != plain.tokenize(text, mode)
+
+
+def test_text_with_letters_or_digits_is_cut_without_jieba(
+    segmenter: Segmenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The words between letters and digits come from jieba-rs and jieba's HMM, not from jieba's own
+    (pure Python) dictionary path, unless a dictionary word holds a letter or digit (c++, a股)."""
+    text = "2010年7月1日起,我们买了3台电脑,打3.5%的折扣,windows系统很好用"
+    expected = {mode: list(segmenter.jieba.tokenize(text, mode=mode)) for mode in ("default", "search")}
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("jieba's own cut")
+
+    monkeypatch.setattr(segmenter.jieba, "tokenize", refuse)
+    for mode, cut in expected.items():
+        assert segmenter.tokenize(text, mode) == cut
+    with pytest.raises(AssertionError, match="jieba's own cut"):
+        segmenter.tokenize("c++程序", "default")
+
+
+def test_a_user_word_with_letters_or_digits_is_cut_as_jieba_cuts_it(tmp_path: Path) -> None:
+    words = tmp_path / "dict.txt"
+    words.write_text("5g手机 100 nz\nabc软件\n", encoding="utf-8")
+    custom = Segmenter(words)
+    for text in ("买了5g手机和abc软件", "5g手机", "用abc软件2年了"):
+        for mode in ("default", "search"):
+            cut = custom.tokenize(text, mode)
+            assert cut == list(custom.jieba.tokenize(text, mode=mode)), text
+    assert ("5g手机", 2, 6) in custom.tokenize("买了5g手机")
