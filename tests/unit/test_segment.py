@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.text.segment import Segmenter
+from app.text.segment import MAX_MIXED_WORDS, Segmenter
 from app.text.tokenizer import analyzer
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
@@ -115,3 +115,27 @@ def test_a_user_word_with_letters_or_digits_is_cut_as_jieba_cuts_it(tmp_path: Pa
             cut = custom.tokenize(text, mode)
             assert cut == list(custom.jieba.tokenize(text, mode=mode)), text
     assert ("5g手机", 2, 6) in custom.tokenize("买了5g手机")
+
+
+def test_a_user_dictionary_of_many_words_with_digits_sends_such_text_to_jieba(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_MIXED_WORDS dictionary words with letters or digits, finding them would cost more than
+    jieba's own path: text with letters or digits is cut by jieba again, and still as jieba cuts it."""
+    words = tmp_path / "dict.txt"
+    models = [f"x{n}型号" for n in range(MAX_MIXED_WORDS)]
+    words.write_text("".join(f"{w} 50 nz\n" for w in models), encoding="utf-8")
+    custom = Segmenter(words)
+    texts = ["买了x7型号和x999型号的手机", "2010年7月1日起,打3.5%的折扣", "北京大学的学生"]
+    for text in texts:
+        for mode in ("default", "search"):
+            assert custom.tokenize(text, mode) == list(custom.jieba.tokenize(text, mode=mode)), text
+    assert ("x7型号", 2, 6) in custom.tokenize(texts[0])
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("jieba's own cut")
+
+    monkeypatch.setattr(custom.jieba, "tokenize", refuse)
+    assert custom.tokenize(texts[2])  # Han characters alone: jieba-rs, as before
+    with pytest.raises(AssertionError, match="jieba's own cut"):
+        custom.tokenize(texts[1])
