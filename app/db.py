@@ -293,9 +293,7 @@ def current_revision(conn: psycopg.Connection[Any]) -> str | None:
 
 def head_revision(url: str) -> str:
     """The newest revision of this code's migrations (read from the scripts, not the database)."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    head = _migration_scripts(url).get_current_head()
     assert head is not None
     return str(head)
 
@@ -303,14 +301,20 @@ def head_revision(url: str) -> str:
 def known_revision(url: str, revision: str) -> bool:
     """Whether this code's migrations hold `revision` (a database a newer version migrated holds one
     they do not)."""
-    from alembic.script import ScriptDirectory
     from alembic.script.revision import RevisionError
     from alembic.util import CommandError
 
     try:
-        return ScriptDirectory.from_config(alembic_config(url)).get_revision(revision) is not None
+        return _migration_scripts(url).get_revision(revision) is not None
     except (CommandError, RevisionError):
         return False
+
+
+def _migration_scripts(url: str) -> Any:
+    """alembic's ScriptDirectory of this code's migrations."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(url))
 
 
 def revisions(url: str) -> tuple[str | None, str]:

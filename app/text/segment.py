@@ -22,6 +22,7 @@ the frequency jieba gave each).
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -30,19 +31,21 @@ import jieba
 import rjieba
 from jieba import finalseg
 
+# jieba's blocks (re_han_default) hold its Han characters and these: ASCII letters and digits, and its
+# joining characters
+_BLOCK_OTHER = frozenset(string.ascii_letters + string.digits + "+#&._%-")
+_OTHER_CHAR = "[" + "".join(map(re.escape, sorted(_BLOCK_OTHER))) + "]"
 # What jieba-rs is never given: Han characters jieba-rs takes into its blocks and jieba does not, and a
 # unit repeated three times (差差差: the two break the tie between 差|差差 and 差差|差 differently).
 _JIEBA_ONLY = re.compile(
     r"[\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
     r"|([\u4e00-\u9fd5])\1\1|([\u4e00-\u9fd5]{2})\2\2"
 )
-# A text jieba-rs is not given whole: those, and jieba's joining characters and ASCII letters and digits
-# (jieba and jieba-rs group them differently).
-_RISKY = re.compile(r"[+#&._%\-a-zA-Z0-9]|" + _JIEBA_ONLY.pattern)
-_OTHER_RUN = re.compile(r"([a-zA-Z0-9+#&._%\-]+)")  # the rest of jieba's blocks
+# A text jieba-rs is not given whole: those, and the other characters of jieba's blocks (jieba and
+# jieba-rs group them differently).
+_RISKY = re.compile(_OTHER_CHAR + "|" + _JIEBA_ONLY.pattern)
+_OTHER_RUN = re.compile(f"({_OTHER_CHAR}+)")
 _HAN_RUN = re.compile("([\u4e00-\u9fd5]+)")  # jieba's Han characters (finalseg's re_han)
-# jieba's blocks (re_han_default) hold its Han characters and these
-_BLOCK_OTHER = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-")
 # Dictionary words with letters or digits past which such text goes to jieba whole (a pattern of 1,000
 # finds none in ~9 us a text, of 70, jieba's own, in ~1)
 MAX_MIXED_WORDS = 1_000
