@@ -186,11 +186,12 @@ $$;
 --    s best postings (per tf group, the s shortest documents; since 0028, s per term for 2 * max_rank
 --    seeds in all, at least 50, and at least 10 per term);
 -- 3. lists read whole (F) or down to a cut (B): a document holding no F term reaches theta only if in
---    each B term t it scores at least cut[t] = theta - (the other B terms' ub), so only postings above
---    the cut are read (one range per tf group); a cut above ub[t] reads nothing (MaxScore's
---    non-essential terms). Terms move to F while some B term's cut would keep more than half of its
---    score range (such a band is most of the list), the shortest list first (0023: the heaviest first
---    read the longest lists of a long query whole when a common term was repeated in it);
+--    each B term t it scores at least cut[t] = theta - (the other B terms' ub), so one B term's postings
+--    above its cut hold every such document: only that band is read (one range per tf group), the B
+--    term whose cut is above its ub if there is one (nothing read), else the shortest list's (0031:
+--    every B term's band was read). Terms move to F while some B term's cut would keep more than half
+--    of its score range, the shortest list first (0023: the heaviest first read the longest lists of a
+--    long query whole when a common term was repeated in it);
 -- 4. candidates (every document read) get partial scores; when two or more lists were read whole, the
 --    best candidates by partial score, scored in full, raise theta first (0028); then, MaxScore's way,
 --    the B terms one at a time, heaviest first, are looked up for the candidates not yet seen in them,
@@ -243,6 +244,7 @@ DECLARE
   others bigint;
   others_max bigint;
   longest integer;
+  ranged integer;
   seeds_per_term integer;
   sort_setting text;
 BEGIN
@@ -385,7 +387,15 @@ BEGIN
   END IF;
   -- each B term's cut: what a document holding no F term must score in it to reach theta; and what it adds
   -- at most to a document not seen in it (below its cut, at most its ub; F terms: 0, every posting is read)
-  cut := ARRAY(SELECT theta - (b_ub - ub[j]) FROM generate_series(1, cardinality(terms)) AS j);
+  -- (0031) A document holding no F term scores at least its cut in every B term, so the band of one B
+  -- term holds them all: only one is read, one that reads nothing if there is one (its cut above its ub),
+  -- else the shortest list's. The other B terms are looked up as MaxScore's non-essential terms (cut
+  -- infinite: nothing read, and a document not seen in them may add up to their ub). Reading every band
+  -- read most of a common term's list for documents the shortest band already held or excluded.
+  ranged := (SELECT j FROM unnest(cut_terms) AS j ORDER BY theta - (b_ub - ub[j]) > ub[j] DESC, dfs[j], j LIMIT 1);
+  cut := ARRAY(SELECT CASE WHEN j = ANY(cut_terms) AND j <> ranged THEN 'Infinity'::float8
+                           ELSE theta - (b_ub - ub[j]) END
+               FROM generate_series(1, cardinality(terms)) AS j);
   bound := ARRAY(SELECT CASE WHEN j = ANY(cut_terms) THEN least(ub[j], greatest(cut[j], 0)) ELSE 0 END
                  FROM generate_series(1, cardinality(terms)) AS j);
   SELECT array_agg(CASE
