@@ -41,6 +41,9 @@ DECLARE
   got bigint;
   first_try integer;
   dfs bigint[];
+  -- (0033) the filter's conditions on documents: none when it only carries synonyms, so that no
+  -- posting looks its document up (the planner hashed every document's row for `metadata @> '{}'`)
+  doc_filter jsonb := nullif(filter - 'synonyms', '{}');
 BEGIN
   IF max_rank IS NULL OR max_rank < 1 THEN
     RETURN;
@@ -70,10 +73,10 @@ BEGIN
         SELECT p.doc_id, w.term, w.weight, sum(p.tf)::integer AS tf, sum(p.tf_title)::integer AS tf_title,
                max(p.dl) AS dl, max(p.tl) AS tl
         FROM w JOIN search.postings AS p ON p.term = ANY(w.forms)
-        WHERE EXISTS (
+        WHERE doc_filter IS NULL OR EXISTS (
           SELECT 1 FROM public.documents AS d WHERE d.id = p.doc_id
-            AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
-            AND search.text_holds(d.tsv, filter))
+            AND d.metadata @> search.filter_contains(doc_filter) AND search.conditions_hold(d.metadata, doc_filter)
+            AND search.text_holds(d.tsv, doc_filter))
         GROUP BY p.doc_id, w.term, w.weight
       ), scored AS (
         SELECT per.doc_id AS id,
@@ -119,10 +122,10 @@ BEGIN
                                     k1, b, avgdl, title_weight)) AS partial
         FROM search.postings AS p
         WHERE p.term = ANY(terms[1:i])
-          AND (filter IS NULL OR EXISTS (
+          AND (doc_filter IS NULL OR EXISTS (
             SELECT 1 FROM public.documents AS d WHERE d.id = p.doc_id
-              AND d.metadata @> search.filter_contains(filter) AND search.conditions_hold(d.metadata, filter)
-                AND search.text_holds(d.tsv, filter)))
+              AND d.metadata @> search.filter_contains(doc_filter) AND search.conditions_hold(d.metadata, doc_filter)
+                AND search.text_holds(d.tsv, doc_filter)))
         GROUP BY p.doc_id
       ), bound AS (
         SELECT CASE WHEN count(*) >= max_rank THEN min(t.partial) END AS theta
