@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app import cli
@@ -78,6 +79,27 @@ def test_a_rule_applies_from_the_next_search_scored_as_one_term(
     with pool.connection() as conn:
         assert remove_rules(conn, [rule_id]) == 1
     assert set(keyword(service, "手机")) == {"a", "c"}  # removed: the next search is without it
+
+
+DOCUMENT_READS = """
+SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables
+WHERE schemaname = 'public' AND relname = 'documents'
+"""
+
+
+def test_synonyms_alone_look_no_document_up(service: SearchService, pool: ConnectionPool) -> None:
+    """A filter that only carries synonyms has no condition on documents: the keyword leg reads the
+    postings alone (migration 0033: it looked every posting's document up, and on a large corpus the
+    planner hashed the whole documents table first). A text condition beside them still reads them."""
+    sql = "SELECT doc_id FROM search.keyword_ranks(%s, 10, 1.2, 0.75, %s)"
+    synonyms = {"synonyms": {"手机": ["手机", "移动电话"]}}
+    with pool.connection() as conn, conn.transaction():  # the transaction's own table counters
+        before = conn.execute(DOCUMENT_READS).fetchone()
+        assert len(conn.execute(sql, [["手机"], Jsonb(synonyms)]).fetchall()) == 3
+        assert conn.execute(DOCUMENT_READS).fetchone() == before
+        hits = conn.execute(sql, [["手机"], Jsonb({**synonyms, "text": "!'历史'"})]).fetchall()
+        assert len(hits) == 2
+        assert conn.execute(DOCUMENT_READS).fetchone() != before
 
 
 def test_one_way_rules_replace(service: SearchService, pool: ConnectionPool) -> None:
