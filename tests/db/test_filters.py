@@ -217,3 +217,27 @@ def test_compiled_filters_mean_what_the_row_by_row_check_means(pool: ConnectionP
     for index in ("tags.0", "tags.-1", "tags. 2"):  # PostgreSQL reads these as array indexes
         digits = normalize_filters({index: {"exists": True}})
         assert digits is not None and "jsonpath" not in digits  # left to the row-by-row check
+
+
+DOCUMENT_ROWS_READ = """
+SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables
+WHERE schemaname = 'public' AND relname = 'documents'
+"""
+
+
+def test_the_semantic_leg_tests_a_filter_along_its_stream(pool: ConnectionPool, tiny_m3: Embedder) -> None:
+    """Along the HNSW stream a filter is checked on each passage's document as the index yields it
+    (migration 0032): it was planned as a hash of every matching document, built before the first passage
+    (the whole table read for a filter most documents pass)."""
+    rng = random.Random(3)
+    words = ["自行车", "山地", "城市", "儿童", "轻便", "公路", "折叠", "电动"]
+    docs = [Document(f"s{i}", "", " ".join(rng.sample(words, 3)) + f" 第{i}款") for i in range(150)]
+    upsert_documents(pool, tiny_m3, docs)
+    vec = tiny_m3.encode_queries(["轻便的城市自行车"])[0]
+    sql = "SELECT doc_id FROM search.semantic_ranks(%s, 5, %s, 100, 0)"  # exact_below 0: the index
+    with pool.connection() as conn, conn.transaction():  # the transaction's own table counters
+        before = conn.execute(DOCUMENT_ROWS_READ).fetchone()[0]  # type: ignore[index]
+        hits = conn.execute(sql, [vec, Jsonb({"text": "!'火车'"})]).fetchall()
+        read = conn.execute(DOCUMENT_ROWS_READ).fetchone()[0] - before  # type: ignore[index]
+    assert len(hits) == 5
+    assert read < 50, read  # the passages streamed before five passed, not the 150 documents
