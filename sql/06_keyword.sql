@@ -10,6 +10,39 @@ RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
          / (tf + (title_weight - 1) * tf_title + k1 * (1 - b + b * (dl + (title_weight - 1) * tl) / avgdl))
 $$;
 
+-- (0034) The candidates of a step of search.keyword_ranks_scan: each document's partial score over the
+-- postings of `terms` (`weights` aligned with them), of the documents `doc_filter` holds only. With a
+-- filter, the documents come in as a semi-join, which the planner, planning for the filter at hand, may
+-- drive from the filter's own index (a phrase's few documents through the tsvector's) or run beside the
+-- postings; as a per-posting EXISTS it hashed every matching document's row first (the whole table for
+-- a filter most documents pass). Without one, no document is read.
+CREATE OR REPLACE FUNCTION search.scan_candidates(
+    terms text[], weights double precision[], k1 double precision, b double precision,
+    avgdl double precision, title_weight double precision, doc_filter jsonb)
+RETURNS TABLE (id bigint, partial double precision)
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
+BEGIN
+  IF doc_filter IS NULL THEN
+    RETURN QUERY
+      SELECT p.doc_id, sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl,
+                                            p.tl, k1, b, avgdl, title_weight))
+      FROM search.postings AS p WHERE p.term = ANY(terms)
+      GROUP BY p.doc_id;
+    RETURN;
+  END IF;
+  RETURN QUERY
+    SELECT p.doc_id, sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl,
+                                          p.tl, k1, b, avgdl, title_weight))
+    FROM search.postings AS p
+    WHERE p.term = ANY(terms)
+      AND p.doc_id IN (
+        SELECT d.id FROM public.documents AS d
+        WHERE d.metadata @> search.filter_contains(doc_filter) AND search.conditions_hold(d.metadata, doc_filter)
+          AND search.text_holds(d.tsv, doc_filter))
+    GROUP BY p.doc_id;
+END
+$$;
+
 -- (0005: 0003's search.keyword_ranks, renamed, its final scores summed in term order; it reads whole
 -- posting lists.)
 -- Okapi BM25 as Lucene (>= 8) computes it:
@@ -116,19 +149,12 @@ BEGIN
     -- One statement per step: the candidates' partial scores are computed once; when the bound does not
     -- hold yet (theta <= rest), it returns nothing and the next term joins the candidates' terms.
     RETURN QUERY
-      WITH cand AS MATERIALIZED (
-        SELECT p.doc_id AS id,
-               sum(search.bm25_term(weights[array_position(terms, p.term)], p.tf, p.tf_title, p.dl, p.tl,
-                                    k1, b, avgdl, title_weight)) AS partial
-        FROM search.postings AS p
-        WHERE p.term = ANY(terms[1:i])
-          AND (doc_filter IS NULL OR EXISTS (
-            SELECT 1 FROM public.documents AS d WHERE d.id = p.doc_id
-              AND d.metadata @> search.filter_contains(doc_filter) AND search.conditions_hold(d.metadata, doc_filter)
-                AND search.text_holds(d.tsv, doc_filter)))
-        GROUP BY p.doc_id
-      ), bound AS (
-        SELECT CASE WHEN count(*) >= max_rank THEN min(t.partial) END AS theta
+      WITH cand AS MATERIALIZED (  -- (0034) search.scan_candidates
+        SELECT c.id, c.partial
+        FROM search.scan_candidates(terms[1:i], weights[1:i], k1, b, avgdl, title_weight, doc_filter) AS c
+      ), bound AS (  -- (0034) 1e-9 of slack: partial scores summed in another order (a parallel plan's
+        -- workers) differ in the last bits, and a document tied with the max_rank-th was dropped
+        SELECT CASE WHEN count(*) >= max_rank THEN min(t.partial) - 1e-9 END AS theta
         FROM (SELECT c.partial FROM cand AS c ORDER BY c.partial DESC LIMIT max_rank) AS t
       ), kept AS (
         SELECT c.id, c.partial + CASE WHEN rest > 0 THEN coalesce((
