@@ -152,8 +152,8 @@ BEGIN
       WITH cand AS MATERIALIZED (  -- (0034) search.scan_candidates
         SELECT c.id, c.partial
         FROM search.scan_candidates(terms[1:i], weights[1:i], k1, b, avgdl, title_weight, doc_filter) AS c
-      ), bound AS (  -- (0034) 1e-9 of slack: partial scores summed in another order (a parallel plan's
-        -- workers) differ in the last bits, and a document tied with the max_rank-th was dropped
+      ), bound AS (  -- (0034) 1e-9 of slack, as search.keyword_ranks has: without it a document tied
+        -- with the max_rank-th was dropped for its id-later twin (rounding in the last bits)
         SELECT CASE WHEN count(*) >= max_rank THEN min(t.partial) - 1e-9 END AS theta
         FROM (SELECT c.partial FROM cand AS c ORDER BY c.partial DESC LIMIT max_rank) AS t
       ), kept AS (

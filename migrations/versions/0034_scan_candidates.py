@@ -1,8 +1,7 @@
 """search.keyword_ranks_scan (filters, synonyms, other title weights) takes its candidates from
 search.scan_candidates, the filter a semi-join planned for it; and its theta carries 1e-9 of slack
 (migrations/versions/sql/0034_search.sql). A phrase or an excluded word no longer hashes every document
-first; a document tied with the last of the top k is no longer dropped when a parallel plan summed
-partial scores in another order.
+first; a document tied with the last of the top k is no longer dropped for rounding in the last bits.
 
 Revision ID: 0034
 Revises: 0033
