@@ -289,6 +289,27 @@ def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> N
         assert conn.execute(sql, [queries[0], 10, f, 2.0]).fetchall() == []
 
 
+def test_keyword_top_k_is_exact_bm25_under_a_text_filter(cmrc: tuple[ConnectionPool, Settings]) -> None:
+    """With a filter the keyword leg scores whole lists and takes the filter's documents as a semi-join
+    (search.scan_candidates, migration 0034): its top k is brute-force BM25's first k among the documents
+    the filter holds, scores and ties included, for an excluded word, a phrase and either of two words."""
+    pool, _ = cmrc
+    data = load_beir(CMRC)
+    queries = [query_terms(q) for q in list(data.queries.values())[:60]]
+    queries += [["的", "是", "在"], ["战国", "的"], ["的"] * 3 + ["年"]]
+    sql = "SELECT doc_id, rank, score FROM search.keyword_ranks(%s, %s, 1.2, 0.75, %s)"
+    with pool.connection() as conn:
+        for text in ("!'的'", "'战国' <-> '无双'", "'中国' | '日本'"):
+            held = {r[0] for r in conn.execute("SELECT id FROM documents WHERE tsv @@ %s::tsquery", [text])}
+            assert 0 < len(held) < 300, text
+            for terms in queries:
+                naive = [r for r in conn.execute(NAIVE_BM25, {"terms": terms, "tw": 2.0}) if r[0] in held]
+                for k in (1, 10, 50):
+                    top = conn.execute(sql, [terms, k, Jsonb({"text": text})]).fetchall()
+                    assert [r[0] for r in top] == [r[0] for r in naive[:k]], (terms, k, text)
+                    assert [r[2] for r in top] == pytest.approx([r[1] for r in naive[:k]], rel=1e-12)
+
+
 def test_traditional_queries_rank_as_simplified_ones(
     cmrc: tuple[ConnectionPool, Settings], restore_analyzer: None
 ) -> None:
