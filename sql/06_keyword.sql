@@ -15,7 +15,8 @@ $$;
 -- filter, the documents come in as a semi-join, which the planner, planning for the filter at hand, may
 -- drive from the filter's own index (a phrase's few documents through the tsvector's) or run beside the
 -- postings; as a per-posting EXISTS it hashed every matching document's row first (the whole table for
--- a filter most documents pass). Without one, no document is read.
+-- a filter most documents pass). Without one, no document is read: two statements, since written as
+-- `doc_filter IS NULL OR p.doc_id IN (...)` the semi-join would stay a per-posting test.
 CREATE OR REPLACE FUNCTION search.scan_candidates(
     terms text[], weights double precision[], k1 double precision, b double precision,
     avgdl double precision, title_weight double precision, doc_filter jsonb)

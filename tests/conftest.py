@@ -62,6 +62,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 LOCAL_CLIENT = ("127.0.0.1", 50000)
 
 
+def documents_rows_read(conn: psycopg.Connection[Any]) -> int:
+    """Rows of public.documents read so far in the connection's transaction (its own table counters):
+    how a test sees whether a search looked documents up."""
+    row = conn.execute(
+        "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+        " WHERE schemaname = 'public' AND relname = 'documents'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def pg_command(server: Any, command: str, *args: str) -> None:
     """Run one of the embedded server's own binaries (pg_ctl, pg_basebackup) as the server's user."""
     import subprocess

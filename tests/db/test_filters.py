@@ -18,7 +18,7 @@ from app.ingest.pipeline import ingest, upsert_documents
 from app.ingest.readers import read_records
 from app.search import Mode, SearchRequest, SearchService
 from app.search.filters import normalize_filters
-from tests.conftest import DATA
+from tests.conftest import DATA, documents_rows_read
 
 
 def test_normalize_filters_forms() -> None:
@@ -219,12 +219,6 @@ def test_compiled_filters_mean_what_the_row_by_row_check_means(pool: ConnectionP
         assert digits is not None and "jsonpath" not in digits  # left to the row-by-row check
 
 
-DOCUMENT_ROWS_READ = """
-SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables
-WHERE schemaname = 'public' AND relname = 'documents'
-"""
-
-
 def test_the_semantic_leg_tests_a_filter_along_its_stream(pool: ConnectionPool, tiny_m3: Embedder) -> None:
     """Along the HNSW stream a filter is checked on each passage's document as the index yields it
     (migration 0032): it was planned as a hash of every matching document, built before the first passage
@@ -236,8 +230,8 @@ def test_the_semantic_leg_tests_a_filter_along_its_stream(pool: ConnectionPool, 
     vec = tiny_m3.encode_queries(["轻便的城市自行车"])[0]
     sql = "SELECT doc_id FROM search.semantic_ranks(%s, 5, %s, 100, 0)"  # exact_below 0: the index
     with pool.connection() as conn, conn.transaction():  # the transaction's own table counters
-        before = conn.execute(DOCUMENT_ROWS_READ).fetchone()[0]  # type: ignore[index]
+        before = documents_rows_read(conn)
         hits = conn.execute(sql, [vec, Jsonb({"text": "!'火车'"})]).fetchall()
-        read = conn.execute(DOCUMENT_ROWS_READ).fetchone()[0] - before  # type: ignore[index]
+        read = documents_rows_read(conn) - before
     assert len(hits) == 5
     assert read < 50, read  # the passages streamed before five passed, not the 150 documents

@@ -22,7 +22,7 @@ from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 from app.search import Mode, SearchRequest, SearchService
 from app.search.synonyms import add_rules, parse_rule, remove_rules
-from tests.conftest import LOCAL_CLIENT
+from tests.conftest import LOCAL_CLIENT, documents_rows_read
 
 DOCS = [
     Document("a", "", "手机很好用。"),
@@ -81,12 +81,6 @@ def test_a_rule_applies_from_the_next_search_scored_as_one_term(
     assert set(keyword(service, "手机")) == {"a", "c"}  # removed: the next search is without it
 
 
-DOCUMENT_READS = """
-SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables
-WHERE schemaname = 'public' AND relname = 'documents'
-"""
-
-
 def test_synonyms_alone_look_no_document_up(service: SearchService, pool: ConnectionPool) -> None:
     """A filter that only carries synonyms has no condition on documents: the keyword leg reads the
     postings alone (migration 0033: it looked every posting's document up, and on a large corpus the
@@ -94,12 +88,12 @@ def test_synonyms_alone_look_no_document_up(service: SearchService, pool: Connec
     sql = "SELECT doc_id FROM search.keyword_ranks(%s, 10, 1.2, 0.75, %s)"
     synonyms = {"synonyms": {"手机": ["手机", "移动电话"]}}
     with pool.connection() as conn, conn.transaction():  # the transaction's own table counters
-        before = conn.execute(DOCUMENT_READS).fetchone()
+        before = documents_rows_read(conn)
         assert len(conn.execute(sql, [["手机"], Jsonb(synonyms)]).fetchall()) == 3
-        assert conn.execute(DOCUMENT_READS).fetchone() == before
+        assert documents_rows_read(conn) == before
         hits = conn.execute(sql, [["手机"], Jsonb({**synonyms, "text": "!'历史'"})]).fetchall()
         assert len(hits) == 2
-        assert conn.execute(DOCUMENT_READS).fetchone() != before
+        assert documents_rows_read(conn) != before
 
 
 def test_one_way_rules_replace(service: SearchService, pool: ConnectionPool) -> None:
