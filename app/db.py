@@ -205,10 +205,33 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     register_vector(conn)
 
 
-def _reset(conn: psycopg.Connection[Any]) -> None:
-    """Every connection goes back to the pool in transaction mode (writers rely on it), whatever a
-    search (autocommit, ReadPools) or an index build left it in."""
-    conn.autocommit = False
+@contextmanager
+def autocommit(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
+    """A pool's connection in autocommit for the block, back in transaction mode after it (writers rely
+    on it), whatever the block did: a transaction it left open is rolled back first, a connection that
+    cannot be reset is closed (its pool replaces it). Done here, before the pool takes it back, rather
+    than by the pool's `reset` callback, which the pool runs in a worker thread of its own: a thread
+    hop on every search's return, ~35 us of CPU a search (docs/performance.md, session 23)."""
+    conn.autocommit = True
+    try:
+        yield conn
+    finally:
+        _transaction_mode(conn)
+
+
+def _transaction_mode(conn: psycopg.Connection[Any]) -> None:
+    if conn.closed:
+        return
+    status = psycopg.pq.TransactionStatus
+    try:
+        if conn.info.transaction_status in (status.INTRANS, status.INERROR):
+            conn.rollback()
+        if conn.info.transaction_status == status.IDLE:
+            conn.autocommit = False
+            return
+    except psycopg.Error:
+        pass
+    conn.close()  # mid-statement or broken: not handed on in autocommit
 
 
 def _connection_kwargs(settings: Settings) -> dict[str, Any]:
@@ -258,7 +281,6 @@ def open_pool(
         timeout=settings.db_pool_timeout_s,
         kwargs=_connection_kwargs(settings),
         configure=_configure,
-        reset=_reset,
         open=False,
         name="hybrid-search",
     )
@@ -344,7 +366,7 @@ class ReadPools:
 
     Its connections are in autocommit: a search's statements (the context, the search, sent in one
     pipeline) run as the server's implicit transaction, without a BEGIN and a COMMIT of their own to
-    wait for (0.2 ms of a 1 ms search); the pool's reset puts them back in transaction mode."""
+    wait for (0.2 ms of a 1 ms search); `autocommit` puts them back in transaction mode."""
 
     def __init__(
         self,
@@ -389,9 +411,8 @@ class ReadPools:
                 except (PoolTimeout, psycopg.OperationalError) as exc:
                     self._mark_down(pool, exc)
             assert conn is not None
-            conn.autocommit = True
             try:
-                yield conn
+                yield stack.enter_context(autocommit(conn))
             except psycopg.OperationalError as exc:
                 if pool is not self.primary:
                     self._mark_down(pool, exc)
@@ -410,8 +431,8 @@ class ReadPools:
             yield None
             return
         try:
-            conn.autocommit = True
-            yield conn
+            with autocommit(conn):
+                yield conn
         finally:
             pool.putconn(conn)
 
@@ -431,7 +452,6 @@ def open_read_pools(primary: ConnectionPool, settings: Settings) -> ReadPools:
             max_size=max(settings.db_pool_max, 1),
             kwargs=_connection_kwargs(settings),
             configure=_configure,
-            reset=_reset,
             open=False,
             name=f"replica-{n}",
         )

@@ -22,7 +22,7 @@ import psycopg
 from pgvector import HalfVector, SparseVector
 from psycopg_pool import ConnectionPool
 
-from app.db import domain_errors, query
+from app.db import autocommit, domain_errors, query
 from app.embedding.base import Embedder
 from app.ingest.documents import Document
 from app.ingest.pipeline import EmbedPlan, embed_passages
@@ -111,12 +111,8 @@ def reembed(
     with pool.connection() as conn:
         conn.execute(query("reembed_index"))
     if sparse is not None:
-        with pool.connection() as conn:
-            conn.autocommit = True  # CONCURRENTLY cannot run in a transaction
-            try:
-                conn.execute(query("reembed_sparse_index"))
-            finally:
-                conn.autocommit = False
+        with pool.connection() as conn, autocommit(conn):  # CONCURRENTLY cannot run in a transaction
+            conn.execute(query("reembed_sparse_index"))
     phase("swapping")
     # Catch up without blocking writers while many changed documents remain, then under the lock.
     while pending_count(pool) > batch_size and report.catch_up_rounds < 10:

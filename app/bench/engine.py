@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 from app import store
 from app.bench.queries import BenchQuery
 from app.bench.stats import latency_summary, recall_at
-from app.db import query
+from app.db import autocommit, query
 from app.embedding.base import Embedder
 from app.ingest.bulk import deferred_indexes
 from app.ingest.documents import AnalyzedDocument, FieldMap, analyze
@@ -120,8 +120,7 @@ def index_report(pool: ConnectionPool, params: IndexParams, built: dict[str, flo
     """The build times of the GIN (tsvector) and HNSW (passages) indexes the load deferred (`built`,
     from load), then VACUUM ANALYZE; every index's size."""
     out: dict[str, Any] = {"gin_build_s": built.get(GIN_INDEX), "hnsw_build_s": built.get(HNSW_INDEX)}
-    with pool.connection() as conn:
-        conn.autocommit = True
+    with pool.connection() as conn, autocommit(conn):
         conn.execute("SET statement_timeout = 0")
         out["hnsw_params"] = {
             "m": params.m,
@@ -133,7 +132,6 @@ def index_report(pool: ConnectionPool, params: IndexParams, built: dict[str, flo
         out["vacuum_analyze_s"] = round(time.perf_counter() - t0, 2)
         rows = conn.execute(query("relation_sizes")).fetchall()
         out["sizes_mb"] = {name: round(size / 2**20, 1) for name, size in rows if size > 0}
-        conn.autocommit = False
     return out
 
 
@@ -267,8 +265,7 @@ def index_variants(
     all, so only the index differs). Runs last: it leaves the database without its HNSW index."""
     dim = vectors.shape[1]
     out = []
-    with pool.connection() as conn:
-        conn.autocommit = True
+    with pool.connection() as conn, autocommit(conn):
         conn.execute(f"SET maintenance_work_mem = '{main.maintenance_work_mem}'")
         conn.execute("SET statement_timeout = 0")
         row: dict[str, Any] = {"index": main.label + " (loaded)", "build_s": None}
@@ -288,7 +285,6 @@ def index_variants(
             row["by_ef"] = _variant_recall(conn, vectors, truth, expr, v.storage, dim, ef_values)
             conn.execute("DROP INDEX search.bench_variant_hnsw")
             out.append(row)
-        conn.autocommit = False
     return out
 
 

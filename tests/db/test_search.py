@@ -198,6 +198,15 @@ def test_searches_run_in_autocommit_and_hand_writers_a_transaction(
             conn.execute("SELECT 1 / 0")
         with single.connection() as conn:
             assert not conn.autocommit
+        with ReadPools(single).connection() as conn:  # a transaction left open is rolled back
+            conn.execute("BEGIN")
+            conn.execute("SELECT pg_advisory_xact_lock(8)")
+        with ReadPools(single).spare() as conn:
+            assert conn is not None and conn.autocommit
+            locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            assert conn.execute(locks).fetchone() == (0,)
+        with single.connection() as conn:
+            assert not conn.autocommit
             conn.execute("SELECT pg_advisory_xact_lock(7)")
             held = conn.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
