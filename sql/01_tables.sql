@@ -41,7 +41,8 @@ CREATE INDEX documents_metadata_gin ON public.documents USING gin (metadata json
 -- Exact term frequencies per document, in the body and in the title (a tsvector caps positions at 256
 -- per lexeme), with the lengths BM25 needs. No foreign key: search.documents_cascade deletes a deleted
 -- document's postings and passages, one statement for all of them. Terms compare byte by byte (COLLATE
--- "C", 0029): the indexes are built and searched with memcmp, not the locale's strcoll.
+-- "C", 0029): the indexes are built and searched with memcmp, not the locale's strcoll. The primary key
+-- carries the BM25 columns (0035): a document's posting of a term is looked up from the index alone.
 CREATE TABLE search.postings (
     term     text COLLATE "C" NOT NULL,
     doc_id   bigint NOT NULL,
@@ -50,7 +51,7 @@ CREATE TABLE search.postings (
     tf_title integer NOT NULL DEFAULT 0,
     tl       integer NOT NULL DEFAULT 0,
     grp      integer NOT NULL,
-    PRIMARY KEY (doc_id, term)
+    PRIMARY KEY (doc_id, term) INCLUDE (tf, tf_title, dl, tl)
 );
 CREATE INDEX postings_impact ON search.postings (term, (tf + tf_title), (dl + tl), doc_id)
     INCLUDE (tf, tf_title, dl, tl, grp);
