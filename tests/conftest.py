@@ -62,12 +62,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 LOCAL_CLIENT = ("127.0.0.1", 50000)
 
 
-def documents_rows_read(conn: psycopg.Connection[Any]) -> int:
-    """Rows of public.documents read so far in the connection's transaction (its own table counters):
-    how a test sees whether a search looked documents up."""
+def documents_rows_read(conn: psycopg.Connection[Any], table: str = "public.documents") -> int:
+    """Rows of `table` (public.documents unless named) read from the table itself so far in the
+    connection's transaction, by scans or by index scans that visited the row (its own table counters;
+    an index-only scan that did not is not counted): how a test sees whether a search looked rows up."""
+    schema, name = table.split(".")
     row = conn.execute(
         "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
-        " WHERE schemaname = 'public' AND relname = 'documents'"
+        " WHERE schemaname = %s AND relname = %s",
+        [schema, name],
     ).fetchone()
     assert row is not None
     return int(row[0])

@@ -24,7 +24,7 @@ from app.search import Fusion, Mode, SearchRequest, SearchService
 from app.search.fusion import rrf_fuse
 from app.text import configure, document_tokens, query_terms
 from app.text.tokenizer import AnalyzerConfig
-from tests.conftest import DATA, new_database
+from tests.conftest import DATA, documents_rows_read, new_database
 
 CMRC = DATA / "cmrc2018"
 
@@ -287,6 +287,28 @@ def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> N
             conn.rollback()
         f = Jsonb({"conditions": [{"path": ["nope"], "op": "exists"}]})
         assert conn.execute(sql, [queries[0], 10, f, 2.0]).fetchall() == []
+
+
+def test_keyword_lookups_read_the_postings_key_alone(cmrc: tuple[ConnectionPool, Settings]) -> None:
+    """Through the MaxScore steps, a candidate's posting of a term and the full scores are read from the
+    postings' primary key alone (it carries tf, tf_title, dl and tl: migration 0035): once the table is
+    vacuumed, no posting row is visited. Before 0035 each lookup read the row as well."""
+    pool, _ = cmrc
+    data = load_beir(CMRC)
+    queries = [["的"] * 6 + ["了"] * 3 + query_terms(q) for q in list(data.queries.values())[150:160]]
+    with pool.connection() as conn:
+        conn.autocommit = True
+        conn.execute("VACUUM search.postings")  # every page all-visible: index-only scans need no row
+        conn.autocommit = False
+        conn.execute(
+            "SELECT set_config('hybrid_search.keyword_scan_postings', '0', true),"
+            " set_config('hybrid_search.keyword_short_postings', '-1', true)"
+        )
+        before = documents_rows_read(conn, "search.postings")
+        for terms in queries:
+            assert conn.execute("SELECT * FROM search.keyword_ranks(%s, 10)", [terms]).fetchall()
+        assert documents_rows_read(conn, "search.postings") == before
+        conn.rollback()
 
 
 def test_keyword_top_k_is_exact_bm25_under_a_text_filter(cmrc: tuple[ConnectionPool, Settings]) -> None:
