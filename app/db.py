@@ -211,7 +211,7 @@ def autocommit(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any
     on it), whatever the block did: a transaction it left open is rolled back first, a connection that
     cannot be reset is closed (its pool replaces it). Done here, before the pool takes it back, rather
     than by the pool's `reset` callback, which the pool runs in a worker thread of its own: a thread
-    hop on every search's return, ~35 us of CPU a search (docs/performance.md, session 23)."""
+    hop on every search's return, 40-60 us of CPU a search (docs/performance.md, session 23)."""
     conn.autocommit = True
     try:
         yield conn
@@ -220,6 +220,7 @@ def autocommit(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any
 
 
 def _transaction_mode(conn: psycopg.Connection[Any]) -> None:
+    """Back to transaction mode, or closed: a writer must never be handed an autocommit connection."""
     if conn.closed:
         return
     status = psycopg.pq.TransactionStatus
