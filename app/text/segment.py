@@ -65,6 +65,9 @@ class Segmenter:
                 # the frequency jieba ended with (given, or its suggest_freq), so both cut alike
                 self._rust.add_word(word, self.jieba.FREQ.get(word, 0), None)
         self._mixed_words = _words_with_other_than_han(self.jieba.FREQ)
+        # jieba's own cut of a block, kept: the blocks that take it (a repeated unit: 很好很好很好) are
+        # few, long and slow (~0.5 ms), and the same documents' snippets meet them again
+        self._jieba_cut = lru_cache(maxsize=4096)(self._jieba_tokenize)
 
     def tokenize(self, text: str, mode: str = "default") -> list[Span]:
         """(word, start, end) as jieba.Tokenizer.tokenize(text, mode) yields them."""
@@ -77,9 +80,12 @@ class Segmenter:
             if han and self._jieba_rs_cuts(block):
                 spans = self._with_hmm(block, self._dictionary_cut(block, mode), mode)
             else:
-                spans = list(self.jieba.tokenize(block, mode=mode))
+                spans = list(self._jieba_cut(block, mode))
             out.extend((w, start + s, start + e) for w, s, e in spans)
         return out
+
+    def _jieba_tokenize(self, block: str, mode: str) -> tuple[Span, ...]:
+        return tuple(self.jieba.tokenize(block, mode=mode))
 
     def _jieba_rs_cuts(self, text: str) -> bool:
         """Whether _dictionary_cut finds jieba's path through `text`: no Han character outside jieba's
