@@ -62,7 +62,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 LOCAL_CLIENT = ("127.0.0.1", 50000)
 
 
-def documents_rows_read(conn: psycopg.Connection[Any], table: str = "public.documents") -> int:
+def rows_read(conn: psycopg.Connection[Any], table: str = "public.documents") -> int:
     """Rows of `table` (public.documents unless named) read from the table itself so far in the
     connection's transaction, by scans or by index scans that visited the row (its own table counters;
     an index-only scan that did not is not counted): how a test sees whether a search looked rows up."""

@@ -18,7 +18,7 @@ from app.ingest.pipeline import ingest, upsert_documents
 from app.ingest.readers import read_records
 from app.search import Mode, SearchRequest, SearchService
 from app.search.filters import normalize_filters
-from tests.conftest import DATA, documents_rows_read
+from tests.conftest import DATA, rows_read
 
 
 def test_normalize_filters_forms() -> None:
@@ -230,8 +230,8 @@ def test_the_semantic_leg_tests_a_filter_along_its_stream(pool: ConnectionPool, 
     vec = tiny_m3.encode_queries(["轻便的城市自行车"])[0]
     sql = "SELECT doc_id FROM search.semantic_ranks(%s, 5, %s, 100, 0)"  # exact_below 0: the index
     with pool.connection() as conn, conn.transaction():  # the transaction's own table counters
-        before = documents_rows_read(conn)
+        before = rows_read(conn)
         hits = conn.execute(sql, [vec, Jsonb({"text": "!'火车'"})]).fetchall()
-        read = documents_rows_read(conn) - before
+        read = rows_read(conn) - before
     assert len(hits) == 5
     assert read < 50, read  # the passages streamed before five passed, not the 150 documents

@@ -22,7 +22,7 @@ from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 from app.search import Mode, SearchRequest, SearchService
 from app.search.synonyms import add_rules, parse_rule, remove_rules
-from tests.conftest import LOCAL_CLIENT, documents_rows_read
+from tests.conftest import LOCAL_CLIENT, rows_read
 
 DOCS = [
     Document("a", "", "手机很好用。"),
@@ -88,12 +88,12 @@ def test_synonyms_alone_look_no_document_up(service: SearchService, pool: Connec
     sql = "SELECT doc_id FROM search.keyword_ranks(%s, 10, 1.2, 0.75, %s)"
     synonyms = {"synonyms": {"手机": ["手机", "移动电话"]}}
     with pool.connection() as conn, conn.transaction():  # the transaction's own table counters
-        before = documents_rows_read(conn)
+        before = rows_read(conn)
         assert len(conn.execute(sql, [["手机"], Jsonb(synonyms)]).fetchall()) == 3
-        assert documents_rows_read(conn) == before
+        assert rows_read(conn) == before
         hits = conn.execute(sql, [["手机"], Jsonb({**synonyms, "text": "!'历史'"})]).fetchall()
         assert len(hits) == 2
-        assert documents_rows_read(conn) != before
+        assert rows_read(conn) != before
 
 
 def test_one_way_rules_replace(service: SearchService, pool: ConnectionPool) -> None:

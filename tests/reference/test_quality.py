@@ -24,7 +24,7 @@ from app.search import Fusion, Mode, SearchRequest, SearchService
 from app.search.fusion import rrf_fuse
 from app.text import configure, document_tokens, query_terms
 from app.text.tokenizer import AnalyzerConfig
-from tests.conftest import DATA, documents_rows_read, new_database
+from tests.conftest import DATA, new_database, rows_read
 
 CMRC = DATA / "cmrc2018"
 
@@ -304,10 +304,10 @@ def test_keyword_lookups_read_the_postings_key_alone(cmrc: tuple[ConnectionPool,
             "SELECT set_config('hybrid_search.keyword_scan_postings', '0', true),"
             " set_config('hybrid_search.keyword_short_postings', '-1', true)"
         )
-        before = documents_rows_read(conn, "search.postings")
+        before = rows_read(conn, "search.postings")
         for terms in queries:
             assert conn.execute("SELECT * FROM search.keyword_ranks(%s, 10)", [terms]).fetchall()
-        assert documents_rows_read(conn, "search.postings") == before
+        assert rows_read(conn, "search.postings") == before
         conn.rollback()
 
 
