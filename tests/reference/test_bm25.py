@@ -204,8 +204,8 @@ def test_tied_documents_rank_by_id_on_every_keyword_path(pool: ConnectionPool, t
 def test_long_lists_tf_groups_found_by_skipping_give_exact_top_k(pool: ConnectionPool) -> None:
     """Lists longer than keyword_ranks' grouping limit (600 postings, migration 0039) have their tf groups
     found by skipping through the impact index, not by reading them: the bounds taken from those groups
-    must keep the top k exact through the MaxScore steps (lists of 620-900 postings, tf 1-5, lengths
-    varied; the cmrc sample has no list that long)."""
+    must keep the top k exact through the MaxScore steps (lists of 900 and 720 postings beside one of 600,
+    tf 1-5, lengths varied; the cmrc sample has no list that long)."""
     rng = random.Random(3)
     fillers = ["桌子", "椅子", "窗户", "台灯", "书架", "地毯", "沙发", "镜子"]
     docs = []
