@@ -24,4 +24,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    execute_script(op.get_bind(), sql_file("0036_search_downgrade.sql"))
+    # search.keyword_ranks as 0031 installed (0032-0035 left it as it was): that revision's own frozen script
+    execute_script(op.get_bind(), sql_file("0031_search.sql"))

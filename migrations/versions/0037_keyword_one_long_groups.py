@@ -24,4 +24,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    execute_script(op.get_bind(), sql_file("0037_search_downgrade.sql"))
+    # search.keyword_ranks as 0036 installed: that revision's own frozen script
+    execute_script(op.get_bind(), sql_file("0036_search.sql"))

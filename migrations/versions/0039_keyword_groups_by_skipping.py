@@ -25,4 +25,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    execute_script(op.get_bind(), sql_file("0039_search_downgrade.sql"))
+    # search.keyword_ranks as 0038 installed: that revision's own frozen script
+    execute_script(op.get_bind(), sql_file("0038_search.sql"))
