@@ -62,6 +62,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 LOCAL_CLIENT = ("127.0.0.1", 50000)
 
 
+def keyword_path(conn: psycopg.Connection[Any], scan_postings: str = "0", short_postings: str = "-1") -> None:
+    """Force search.keyword_ranks' path for the rest of the connection's transaction (set_config local to
+    it: a pooled connection goes back as it came). "" leaves a setting unset; the defaults, no scan of
+    short lists ("0") and no one-long-list path ("-1"), leave the MaxScore steps."""
+    conn.execute(
+        "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true),"
+        " set_config('hybrid_search.keyword_short_postings', %s, true)",
+        [scan_postings, short_postings],
+    )
+
+
 def rows_read(conn: psycopg.Connection[Any], table: str = "public.documents") -> int:
     """Rows of `table` (public.documents unless named) read from the table itself so far in the
     connection's transaction, by scans or by index scans that visited the row (its own table counters;

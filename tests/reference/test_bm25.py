@@ -17,7 +17,7 @@ from app.embedding.base import Embedder
 from app.ingest.documents import Document
 from app.ingest.pipeline import upsert_documents
 from app.text import document_tokens, query_terms
-from tests.conftest import DATA
+from tests.conftest import DATA, keyword_path
 
 N_DOCS = 250
 N_QUERIES = 60
@@ -189,11 +189,7 @@ def test_tied_documents_rank_by_id_on_every_keyword_path(pool: ConnectionPool, t
         for terms in (["苹果"], ["苹果", "香蕉"], ["橙子", "葡萄"]):
             naive = [r[0] for r in conn.execute(NAIVE_BM25_IDS, {"terms": terms}).fetchall()]
             for scan_postings, short_postings in (("", ""), ("0", ""), ("0", "-1")):
-                conn.execute(
-                    "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true),"
-                    " set_config('hybrid_search.keyword_short_postings', %s, true)",
-                    [scan_postings, short_postings],
-                )
+                keyword_path(conn, scan_postings, short_postings)
                 for k in (1, 5, 12, 40):
                     for title_weight in (2.0, 1.0):
                         got = [r[0] for r in conn.execute(sql, [terms, k, title_weight]).fetchall()]
@@ -225,10 +221,7 @@ def test_long_lists_tf_groups_found_by_skipping_give_exact_top_k(pool: Connectio
     with pool.connection() as conn:
         dfs = dict(conn.execute("SELECT term, df FROM search.term_stats WHERE df > 600").fetchall())
         assert {"苹果", "香蕉"} <= set(dfs), dfs
-        conn.execute(
-            "SELECT set_config('hybrid_search.keyword_scan_postings', '0', true),"
-            " set_config('hybrid_search.keyword_short_postings', '-1', true)"
-        )
+        keyword_path(conn)
         for terms in (["苹果", "香蕉"], ["苹果", "香蕉", "葡萄"], ["西瓜", "香蕉", "苹果", "葡萄"]):
             naive = [r[0] for r in conn.execute(NAIVE_BM25_IDS, {"terms": terms}).fetchall()]
             for k in (1, 10, 50):

@@ -24,7 +24,7 @@ from app.search import Fusion, Mode, SearchRequest, SearchService
 from app.search.fusion import rrf_fuse
 from app.text import configure, document_tokens, query_terms
 from app.text.tokenizer import AnalyzerConfig
-from tests.conftest import DATA, new_database, rows_read
+from tests.conftest import DATA, keyword_path, new_database, rows_read
 
 CMRC = DATA / "cmrc2018"
 
@@ -269,12 +269,7 @@ def test_keyword_top_k_is_exact_bm25(cmrc: tuple[ConnectionPool, Settings]) -> N
     sql = "SELECT doc_id, rank, score FROM search.keyword_ranks(%s, %s, 1.2, 0.75, %s, %s)"
     with pool.connection() as conn:
         for scan_postings, short_postings in (("", ""), ("0", ""), ("0", "-1")):
-            # local to the transaction: the pooled connection goes back as it came
-            conn.execute(
-                "SELECT set_config('hybrid_search.keyword_scan_postings', %s, true),"
-                " set_config('hybrid_search.keyword_short_postings', %s, true)",
-                [scan_postings, short_postings],
-            )
+            keyword_path(conn, scan_postings, short_postings)
             for terms in queries:
                 for title_weight in (2.0, 1.0):
                     naive = conn.execute(NAIVE_BM25, {"terms": terms, "tw": title_weight}).fetchall()
@@ -300,10 +295,7 @@ def test_keyword_lookups_read_the_postings_key_alone(cmrc: tuple[ConnectionPool,
         conn.autocommit = True
         conn.execute("VACUUM search.postings")  # every page all-visible: index-only scans need no row
         conn.autocommit = False
-        conn.execute(
-            "SELECT set_config('hybrid_search.keyword_scan_postings', '0', true),"
-            " set_config('hybrid_search.keyword_short_postings', '-1', true)"
-        )
+        keyword_path(conn)
         before = rows_read(conn, "search.postings")
         for terms in queries:
             assert conn.execute("SELECT * FROM search.keyword_ranks(%s, 10)", [terms]).fetchall()
